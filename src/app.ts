@@ -1,0 +1,53 @@
+import { openapi } from '@elysiajs/openapi';
+import { Elysia } from 'elysia';
+import { z } from 'zod';
+import { identityModule } from './modules/identity/index.ts';
+import * as Identity from './modules/identity/service.ts';
+import { surfacesModule } from './modules/surfaces/index.ts';
+import type { CoreDeps } from './shared/deps.ts';
+import { authPlugin } from './shared/http/auth.ts';
+import { foundationPlugin } from './shared/http/foundation.ts';
+import { createRateLimiter } from './shared/rate-limit.ts';
+import { VERSION } from './version.ts';
+
+export type AppDeps = CoreDeps;
+
+const MAX_API_BODY_BYTES = 1024 * 1024;
+const MAX_GATEWAY_BODY_BYTES = 16 * 1024 * 1024;
+
+/** zod → JSON Schema for the OpenAPI document, without the per-schema `$schema` line. */
+const zodToOpenApi = (schema: z.ZodType) => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' });
+  return rest;
+};
+
+/** Builds the whole HTTP application from its dependencies; one `.use()` per module. */
+export function createApp(deps: AppDeps) {
+  const { config } = deps;
+  const auth = authPlugin({
+    authenticate: (header) => Identity.authenticate(deps, header),
+    readLimiter: createRateLimiter(config.rate_limit_read_per_min, 60_000),
+    writeLimiter: createRateLimiter(config.rate_limit_write_per_min, 60_000),
+    authIpLimiter: createRateLimiter(config.rate_limit_auth_per_5min, 300_000),
+  });
+  const modules = { ...deps, auth };
+
+  return new Elysia()
+    .use(foundationPlugin({ logger: deps.logger, publicUrl: config.public_url, maxBodyBytes: MAX_API_BODY_BYTES, maxGatewayBodyBytes: MAX_GATEWAY_BODY_BYTES }))
+    .use(
+      openapi({
+        path: '/api/docs',
+        specPath: '/api/openapi.json',
+        mapJsonSchema: { zod: zodToOpenApi },
+        documentation: {
+          info: { title: 'Crochet API', version: VERSION, description: 'Agent-to-agent API marketplace and pay-per-call gateway.' },
+          servers: [{ url: config.public_url }],
+          components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer am_k_…' } } },
+        },
+      }),
+    )
+    .use(surfacesModule(deps))
+    .use(identityModule(modules));
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,32 @@
+import { Database } from 'bun:sqlite';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite';
+import { applyMigrations } from './migrate.ts';
+
+export type Db = BunSQLiteDatabase<Record<string, never>>;
+export type DbHandle = { sqlite: Database; db: Db; path: string };
+
+/**
+ * Opens the one SQLite connection of this process: busy timeout first (so the pragmas
+ * themselves wait on a locked file), WAL, NORMAL sync, foreign keys; then migrations.
+ */
+export function openDatabase(path: string, options: { migrate?: boolean } = {}): DbHandle {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path, { create: true, strict: true });
+  sqlite.run('PRAGMA busy_timeout = 5000');
+  sqlite.run('PRAGMA journal_mode = WAL');
+  sqlite.run('PRAGMA synchronous = NORMAL');
+  sqlite.run('PRAGMA foreign_keys = ON');
+  if (options.migrate !== false) applyMigrations(sqlite);
+  return { sqlite, db: drizzle({ client: sqlite }), path };
+}
+
+/** True when the database answers a trivial query. */
+export function pingDatabase(sqlite: Database): boolean {
+  try {
+    return sqlite.query('SELECT 1 AS ok').get() !== null;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bun
+import { join } from 'node:path';
+import { parseArgs } from './cli/args.ts';
+import { ConfigError, describeOptions, loadConfig } from './config.ts';
+import { openDatabase } from './db/open.ts';
+import { DATABASE_FILE, startServer } from './server.ts';
+import { VERSION } from './version.ts';
+
+const HELP = `crochet ${VERSION} — agent-to-agent API marketplace and pay-per-call gateway
+
+Usage: crochet <command> [options]
+
+Commands:
+  serve            start the server (creates the data folder, key and database on first start)
+  migrate          apply database migrations and exit
+  --version        print the version
+  --help           this text (also: crochet <command> --help)
+
+Options (flags override CROCHET_* env, which overrides the --config JSON file):
+${describeOptions()}
+
+Examples:
+  crochet serve
+  crochet serve --port 9000 --data-dir /var/lib/crochet --public-url https://market.example.com
+  CROCHET_LOG_LEVEL=debug crochet serve
+  crochet migrate --data-dir ./crochet-data
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positional, flags } = parseArgs(argv);
+  if (flags['version'] !== undefined || positional[0] === 'version') {
+    console.log(VERSION);
+    return 0;
+  }
+  const command = positional[0] ?? 'serve';
+  if (flags['help'] !== undefined || command === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  const config = loadConfig({ flags });
+  switch (command) {
+    case 'serve': {
+      const server = startServer(config);
+      const shutdown = () => void server.stop().then(() => process.exit(0));
+      process.on('SIGTERM', shutdown);
+      process.on('SIGINT', shutdown);
+      return await new Promise<number>(() => {});
+    }
+    case 'migrate': {
+      const { sqlite } = openDatabase(join(config.data_dir, DATABASE_FILE));
+      sqlite.close();
+      console.log(`database migrated: ${join(config.data_dir, DATABASE_FILE)}`);
+      return 0;
+    }
+    default:
+      console.error(`unknown command "${command}" (see crochet --help)`);
+      return 2;
+  }
+}
+
+main(Bun.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      console.error(`configuration error:\n${error.message}`);
+      return process.exit(2);
+    }
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,28 @@
+import { Elysia } from 'elysia';
+import { z } from 'zod';
+import { pingDatabase } from '../../db/open.ts';
+import type { CoreDeps } from '../../shared/deps.ts';
+import { VERSION } from '../../version.ts';
+
+const healthSchema = z.object({
+  status: z.enum(['ok', 'degraded']),
+  version: z.string(),
+  database: z.enum(['ok', 'unavailable']),
+  time: z.string(),
+});
+
+/** Health and the machine-readable surfaces of this instance. */
+export function surfacesModule(deps: CoreDeps) {
+  const health = ({ set }: { set: { status?: number | string } }) => {
+    const dbOk = pingDatabase(deps.db.sqlite);
+    if (!dbOk) set.status = 503;
+    return {
+      status: dbOk ? ('ok' as const) : ('degraded' as const),
+      version: VERSION,
+      database: dbOk ? ('ok' as const) : ('unavailable' as const),
+      time: deps.clock.now().toISOString(),
+    };
+  };
+  const options = { response: { 200: healthSchema, 503: healthSchema }, detail: { summary: 'Liveness and database status' }, tags: ['operations'] };
+  return new Elysia().get('/health', health, options).get('/api/v1/health', health, options);
+}

@@ -1,0 +1,46 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPublicClient, http, type PublicClient } from 'viem';
+import { createApp } from './app.ts';
+import type { Config } from './config.ts';
+import { openDatabase } from './db/open.ts';
+import { loadMasterKey } from './modules/vault/master-key.ts';
+import { systemClock } from './shared/clock.ts';
+import type { CoreDeps } from './shared/deps.ts';
+import { createLogger, type Logger } from './shared/logger.ts';
+
+export const DATABASE_FILE = 'crochet.db';
+
+/** Data folder, key, database (migrated) and the dependencies every module is built from. */
+export function bootstrap(config: Config, logger: Logger = createLogger(config.log_level)) {
+  mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
+  const master = loadMasterKey({ dataDir: config.data_dir, fromConfig: config.master_key });
+  if (master.source === 'created') logger.info('created vault key file', { path: join(config.data_dir, 'master.key') });
+  const db = openDatabase(join(config.data_dir, DATABASE_FILE));
+  const evmRoute = config.payment_routes.find((r) => r.network.startsWith('eip155:'));
+  const evmClient = evmRoute ? (createPublicClient({ transport: http(evmRoute.rpc_url) }) as PublicClient) : undefined;
+  const deps: CoreDeps = { config, db, clock: systemClock, logger, evmClient };
+  return { deps, masterKey: master.key };
+}
+
+/** Starts listening; resolves a handle whose `stop()` drains in-flight requests and closes the database. */
+export function startServer(config: Config, logger: Logger = createLogger(config.log_level)) {
+  const { deps } = bootstrap(config, logger);
+  if (config.allow_private_upstreams) {
+    logger.warn('CROCHET_ALLOW_PRIVATE_UPSTREAMS is ON: http:// and loopback/private upstreams are allowed. Development and tests only — never in production.');
+  }
+  const app = createApp(deps).listen({ port: config.port, hostname: config.host });
+  const server = app.server;
+  if (!server) throw new Error('server did not start');
+  logger.info('listening', { url: `http://${config.host}:${server.port}`, public_url: config.public_url, data_dir: config.data_dir, mode: config.mode });
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('shutting down: draining in-flight requests');
+      await server.stop(false);
+      deps.db.sqlite.close();
+      logger.info('stopped');
+    })());
+  return { app, server, port: server.port as number, deps, stop };
+}

@@ -1,0 +1,108 @@
+import { Elysia, ValidationError } from 'elysia';
+import { AppError } from '../app-error.ts';
+import { CommonErrors } from '../errors.ts';
+import { prefixedId } from '../ids.ts';
+import type { Logger } from '../logger.ts';
+
+export type FoundationDeps = {
+  logger: Logger;
+  publicUrl: string;
+  /** Largest JSON body any API route accepts; the gateway enforces per-endpoint limits itself. */
+  maxBodyBytes: number;
+  /** Hard ceiling for gateway bodies, checked before reading. */
+  maxGatewayBodyBytes: number;
+};
+
+type RequestMeta = { id: string; startedAt: number };
+const metaOf = new WeakMap<Request, RequestMeta>();
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const GATEWAY_PATH = /^\/api\/v1\/gateway\//;
+
+/** The request id of a request that passed through the foundation plugin. */
+export const requestIdOf = (request: Request) => metaOf.get(request)?.id ?? 'unknown';
+
+/** Renders an AppError as the SPEC error envelope. */
+export function errorResponse(error: AppError, requestId: string, publicUrl: string): Response {
+  const recovery = error.recovery ? { docs_url: `${publicUrl}/api/docs`, ...error.recovery } : undefined;
+  const body = {
+    success: false,
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details ? { details: error.details } : {}),
+      ...(recovery ? { recovery } : {}),
+    },
+    ...error.extra,
+  };
+  return new Response(JSON.stringify(body), {
+    status: error.status,
+    headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...error.headers },
+  });
+}
+
+/**
+ * Request ids, body limits, JSON parsing, the error envelope and access logs, for every route.
+ */
+export function foundationPlugin(deps: FoundationDeps) {
+  const { logger, publicUrl } = deps;
+  return new Elysia({ name: 'foundation' })
+    .onRequest(({ request, set }) => {
+      const incoming = request.headers.get('x-request-id');
+      const id = incoming && REQUEST_ID.test(incoming) ? incoming : prefixedId('req_');
+      metaOf.set(request, { id, startedAt: performance.now() });
+      set.headers['x-request-id'] = id;
+      const declared = Number(request.headers.get('content-length') ?? 0);
+      const path = new URL(request.url).pathname;
+      const limit = GATEWAY_PATH.test(path) ? deps.maxGatewayBodyBytes : deps.maxBodyBytes;
+      if (declared > limit) throw CommonErrors.payloadTooLarge(limit);
+    })
+    .onParse({ as: 'global' }, async ({ request }) => {
+      // Every API body is JSON, whatever Content-Type says (agents often send curl's form default).
+      const bytes = new Uint8Array(await request.arrayBuffer());
+      if (bytes.byteLength > deps.maxBodyBytes) throw CommonErrors.payloadTooLarge(deps.maxBodyBytes);
+      if (bytes.byteLength === 0) return {};
+      try {
+        return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+      } catch {
+        throw CommonErrors.invalidJson();
+      }
+    })
+    .onError({ as: 'global' }, ({ code, error, request, set }) => {
+      const id = requestIdOf(request);
+      const render = (e: AppError) => {
+        set.status = e.status;
+        return errorResponse(e, id, publicUrl);
+      };
+      if (error instanceof AppError) return render(error);
+      // Elysia wraps what a parser throws; our parser only throws AppErrors.
+      if (code === 'PARSE' && error.cause instanceof AppError) return render(error.cause);
+      if (error instanceof ValidationError) {
+        // Issues carry paths and messages only: values may be secrets (private URLs, auth headers).
+        const issues = error.all.map((i) => ({
+          path: 'path' in i && i.path && i.path !== 'root' ? String(i.path).replace(/^\//, '').replace(/\//g, '.') : '(root)',
+          message: 'message' in i && i.message ? String(i.message) : 'invalid value',
+        }));
+        return render(CommonErrors.validation(error.type, issues));
+      }
+      if (code === 'PARSE') return render(CommonErrors.invalidJson());
+      if (code === 'NOT_FOUND') return render(CommonErrors.routeNotFound());
+      logger.error('unhandled error', {
+        request_id: id,
+        code: String(code),
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        stack: error instanceof Error ? error.stack : undefined,
+      });
+      return render(CommonErrors.internal());
+    })
+    .onAfterResponse({ as: 'global' }, ({ request, set }) => {
+      const meta = metaOf.get(request);
+      logger.info('request', {
+        request_id: meta?.id,
+        method: request.method,
+        path: new URL(request.url).pathname,
+        status: typeof set.status === 'number' ? set.status : undefined,
+        duration_ms: meta ? Math.round((performance.now() - meta.startedAt) * 100) / 100 : undefined,
+      });
+    });
+}

@@ -1,0 +1,95 @@
+/**
+ * Gateway side of SPEC §4 step 4: the headers that let a seller prove a forwarded call came from
+ * this Crochet instance, unchanged. The seller side is `src/seller/verify.ts`; both are checked
+ * against the committed vectors in `test/fixtures/signing-vectors.json`.
+ *
+ * node:crypto rather than WebCrypto: this runs on every gateway call and the synchronous
+ * one-shot hashers avoid a promise hop per call.
+ */
+import { createHash, createHmac } from 'node:crypto';
+
+/** Canonical header names, as sent to the seller. */
+export const CROCHET_HEADER = {
+  requestId: 'X-Crochet-Request-Id',
+  listingId: 'X-Crochet-Listing-Id',
+  buyerId: 'X-Crochet-Buyer-Id',
+  timestamp: 'X-Crochet-Timestamp',
+  bodySha256: 'X-Crochet-Body-SHA256',
+  signature: 'X-Crochet-Signature',
+  signaturePrevious: 'X-Crochet-Signature-Previous',
+  relayRequestId: 'X-Crochet-Relay-Request-Id',
+} as const;
+
+/** Lowercase hex SHA-256 of the exact bytes given. */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The signed string: `timestamp.request_id.listing_id.body_sha256` (SPEC §4). */
+export function signingPayload(p: {
+  timestamp: string;
+  requestId: string;
+  listingId: string;
+  bodySha256: string;
+}): string {
+  return `${p.timestamp}.${p.requestId}.${p.listingId}.${p.bodySha256}`;
+}
+
+/** Lowercase hex HMAC-SHA256; both the secret and the payload are taken as UTF-8. */
+export function hmacSha256Hex(secret: string, payload: string): string {
+  return createHmac('sha256', secret).update(payload, 'utf8').digest('hex');
+}
+
+export type CrochetHeaderInput = {
+  /** The exact bytes that will be forwarded: hashing anything else breaks every seller's check. */
+  body: Uint8Array;
+  requestId: string;
+  listingId: string;
+  buyerId: string;
+  /** ISO-8601 UTC with milliseconds, e.g. `new Date().toISOString()`. */
+  timestamp: string;
+  secret: string;
+  /** Set only while a rotated-out secret is in its grace period (SPEC §3 rotate-secret). */
+  previousSecret?: string;
+  /** Paid calls only. */
+  relayRequestId?: string;
+};
+
+/**
+ * The Crochet headers for one forwarded call. The upstream auth header, if configured, is added
+ * by the gateway itself: it is not part of the signature.
+ *
+ * @example
+ * const headers = buildCrochetHeaders({ body, requestId: 'gw_req_…', listingId, buyerId,
+ *   timestamp: clock.now().toISOString(), secret });
+ */
+export function buildCrochetHeaders(p: CrochetHeaderInput): Record<string, string> {
+  // An empty key still yields a valid-looking HMAC; refuse it so a vault bug cannot ship
+  // signatures anyone can forge.
+  if (p.secret.length === 0 || p.previousSecret === '') {
+    throw new Error('request signing: signing secret must not be empty');
+  }
+  const bodySha256 = sha256Hex(p.body);
+  const payload = signingPayload({
+    timestamp: p.timestamp,
+    requestId: p.requestId,
+    listingId: p.listingId,
+    bodySha256,
+  });
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    [CROCHET_HEADER.requestId]: p.requestId,
+    [CROCHET_HEADER.listingId]: p.listingId,
+    [CROCHET_HEADER.buyerId]: p.buyerId,
+    [CROCHET_HEADER.timestamp]: p.timestamp,
+    [CROCHET_HEADER.bodySha256]: bodySha256,
+    [CROCHET_HEADER.signature]: hmacSha256Hex(p.secret, payload),
+  };
+  if (p.previousSecret !== undefined) {
+    headers[CROCHET_HEADER.signaturePrevious] = hmacSha256Hex(p.previousSecret, payload);
+  }
+  if (p.relayRequestId !== undefined) {
+    headers[CROCHET_HEADER.relayRequestId] = p.relayRequestId;
+  }
+  return headers;
+}

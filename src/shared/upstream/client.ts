@@ -1,0 +1,180 @@
+/**
+ * Sends one POST to a vetted upstream, connected to the exact address the guard approved.
+ *
+ * How the pinning works on Bun: `fetch` gets a URL whose host is the vetted IP literal, so Bun
+ * opens the TCP connection to that address without any DNS lookup. The original name goes back in
+ * where it matters: the `Host` header (Bun sends a caller-set Host as is), and for https
+ * `tls.serverName` (the SNI the server sees, and the name Bun verifies the certificate against)
+ * plus a `checkServerIdentity` that checks the certificate against the vetted name explicitly.
+ * A request carrying its own `checkServerIdentity` gets a connection of its own, and `keepalive:
+ * false` closes it afterwards, so a pooled socket verified for one seller can never carry another
+ * seller's call. `proxy: false` keeps `HTTPS_PROXY` from taking the connection elsewhere.
+ */
+import { checkServerIdentity } from 'node:tls';
+import type { VettedUpstream } from './guard.ts';
+import { parseIp } from './ip.ts';
+
+export type UpstreamRequest = {
+  headers: Record<string, string>;
+  body: Uint8Array;
+  timeoutMs: number;
+  maxResponseBytes: number;
+  /** Extra trusted CA (PEM). Tests only: production trusts the system roots. */
+  tlsCa?: string;
+};
+
+export type UpstreamFailureReason = 'timeout' | 'connect_failed' | 'tls_failed' | 'redirect' | 'too_large' | 'not_json';
+
+/**
+ * `response`: the seller answered with JSON (any non-3xx status; the caller maps statuses).
+ * `failure`: no usable answer; `status` is set when the seller did send one (e.g. a 302 or an
+ * HTML 500), so the caller can still tell a seller 5xx apart.
+ */
+export type UpstreamOutcome =
+  | { kind: 'response'; status: number; body: Uint8Array; json: unknown; latencyMs: number }
+  | { kind: 'failure'; reason: UpstreamFailureReason; status?: number; latencyMs: number };
+
+// Framing, hop-by-hop and routing headers are ours to set; a caller's copy could break the
+// pinning (Host) or the framing (Content-Length, Transfer-Encoding).
+const OWNED_HEADERS = new Set([
+  'host',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'te',
+  'upgrade',
+  'expect',
+  'accept-encoding',
+  'proxy-authorization',
+  'proxy-connection',
+]);
+
+// Codes Bun gives TLS failures: OpenSSL verify results (DEPTH_ZERO_SELF_SIGNED_CERT,
+// UNABLE_TO_GET_ISSUER_CERT_LOCALLY, CERT_HAS_EXPIRED…), ERR_TLS_CERT_ALTNAME_INVALID from the
+// name check, and EPROTO when the handshake itself fails.
+const TLS_ERROR_CODE = /CERT|TLS|SSL|EPROTO|HANDSHAKE|UNABLE_TO_|ISSUER|SIGNATURE|CHAIN|ALTNAME/i;
+
+function connectUrl(vetted: VettedUpstream): string {
+  const host = vetted.family === 6 ? `[${vetted.address}]` : vetted.address;
+  return `${vetted.url.protocol}//${host}:${vetted.port}${vetted.url.pathname}${vetted.url.search}`;
+}
+
+function buildHeaders(vetted: VettedUpstream, given: Record<string, string>): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(given)) {
+    if (!OWNED_HEADERS.has(name.toLowerCase())) headers.set(name, value);
+  }
+  headers.set('host', vetted.url.host);
+  headers.set('content-type', 'application/json');
+  // Ask for the plain body; if a seller compresses anyway, Bun decodes it as a stream and the
+  // size cap below counts decoded bytes, so a compression bomb stops at the cap too.
+  headers.set('accept-encoding', 'identity');
+  // Bun would otherwise announce its own name and version to every seller.
+  if (!headers.has('user-agent')) headers.set('user-agent', 'crochet-gateway');
+  return headers;
+}
+
+function tlsOptions(vetted: VettedUpstream, ca: string | undefined): BunFetchRequestInit['tls'] {
+  const isName = parseIp(vetted.hostname) === null;
+  return {
+    // SNI must be a name (RFC 6066); for IP-literal URLs Bun checks the certificate against the IP.
+    ...(isName ? { serverName: vetted.hostname } : {}),
+    ...(ca === undefined ? {} : { ca }),
+    checkServerIdentity: (_host, cert) => checkServerIdentity(vetted.hostname, cert),
+  };
+}
+
+function errorCode(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  return '';
+}
+
+function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
+  try {
+    // fatal: invalid UTF-8 is not JSON, rather than something silently repaired with U+FFFD.
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    if (text.trim() === '') return { ok: false };
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/**
+ * POSTs `req.body` to the vetted upstream and classifies what came back. Never throws for
+ * anything the seller or the network does; redirects are reported, never followed.
+ *
+ * @example
+ * const outcome = await postToUpstream(vetted, { headers, body, timeoutMs: 15_000, maxResponseBytes: 1 << 20 });
+ */
+export async function postToUpstream(vetted: VettedUpstream, req: UpstreamRequest): Promise<UpstreamOutcome> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const isHttps = vetted.url.protocol === 'https:';
+  const controller = new AbortController();
+  let timedOut = false;
+  // One deadline for connect, headers and body: a seller that trickles its reply still times out.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, req.timeoutMs);
+
+  try {
+    const init: BunFetchRequestInit = {
+      method: 'POST',
+      headers: buildHeaders(vetted, req.headers),
+      // A copy: fetch's body type takes only ArrayBuffer-backed views (not SharedArrayBuffer).
+      body: new Uint8Array(req.body),
+      redirect: 'manual',
+      signal: controller.signal,
+      keepalive: false,
+      proxy: false,
+      ...(isHttps ? { tls: tlsOptions(vetted, req.tlsCa) } : {}),
+    };
+    const response = await fetch(connectUrl(vetted), init);
+    const status = response.status;
+
+    if (status >= 300 && status < 400) {
+      controller.abort();
+      return { kind: 'failure', reason: 'redirect', status, latencyMs: elapsed() };
+    }
+
+    // Count bytes as they arrive: Content-Length can lie or be absent (chunked, compressed).
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const reader = response.body?.getReader();
+    while (reader) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > req.maxResponseBytes) {
+        controller.abort();
+        return { kind: 'failure', reason: 'too_large', status, latencyMs: elapsed() };
+      }
+      chunks.push(value);
+    }
+
+    const body = concat(chunks, total);
+    const parsed = parseJson(body);
+    if (!parsed.ok) return { kind: 'failure', reason: 'not_json', status, latencyMs: elapsed() };
+    return { kind: 'response', status, body, json: parsed.value, latencyMs: elapsed() };
+  } catch (error) {
+    if (timedOut) return { kind: 'failure', reason: 'timeout', latencyMs: elapsed() };
+    const reason = isHttps && TLS_ERROR_CODE.test(errorCode(error)) ? 'tls_failed' : 'connect_failed';
+    return { kind: 'failure', reason, latencyMs: elapsed() };
+  } finally {
+    clearTimeout(timer);
+  }
+}

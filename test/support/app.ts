@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { openDatabase } from '../../src/db/open.ts';
+import { manualClock } from '../../src/shared/clock.ts';
+import type { CoreDeps } from '../../src/shared/deps.ts';
+import { memoryLogger } from '../../src/shared/logger.ts';
+import { solvePow } from '../../src/shared/pow.ts';
+import type { TestWallet } from './wallets.ts';
+
+export type CallOptions = { body?: unknown; rawBody?: string | Uint8Array; key?: string; headers?: Record<string, string> };
+export type CallResult = { status: number; headers: Headers; text: string; json: any };
+
+/** Environment every test app starts from: fast PoW, no auth rate limit unless a test asks. */
+export const TEST_ENV: Record<string, string> = {
+  CROCHET_POW_DIFFICULTY: '1',
+  CROCHET_RATE_LIMIT_AUTH_PER_5MIN: '0',
+  CROCHET_RATE_LIMIT_READ_PER_MIN: '0',
+  CROCHET_RATE_LIMIT_WRITE_PER_MIN: '0',
+  CROCHET_MODE: 'test',
+  CROCHET_LOG_LEVEL: 'debug',
+};
+
+export type TestContext = Awaited<ReturnType<typeof createTestApp>>;
+
+/**
+ * A fresh app on a fresh SQLite file in a temp folder, with a manual clock and an in-memory log.
+ * `call` goes through `app.handle` (in-process) or, after `listen()`, over real HTTP.
+ */
+export async function createTestApp(env: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'crochet-test-'));
+  const config = loadConfig({ env: { ...TEST_ENV, CROCHET_DATA_DIR: dir, CROCHET_PUBLIC_URL: 'http://localhost:8787', ...env } });
+  const clock = manualClock(new Date());
+  const logger = memoryLogger();
+  const db = openDatabase(join(dir, 'crochet.db'));
+  const deps: CoreDeps = { config, db, clock, logger };
+  const app = createApp(deps);
+  let baseUrl: string | null = null;
+
+  async function call(method: string, path: string, opts: CallOptions = {}): Promise<CallResult> {
+    const headers: Record<string, string> = { ...opts.headers };
+    let body: string | Uint8Array | undefined;
+    if (opts.rawBody !== undefined) body = opts.rawBody;
+    else if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    if (opts.key) headers['authorization'] = `Bearer ${opts.key}`;
+    const init: RequestInit = { method, headers, body };
+    const res = baseUrl ? await fetch(baseUrl + path, init) : await app.handle(new Request('http://localhost' + path, init));
+    const text = await res.text();
+    let json: any = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = null;
+    }
+    return { status: res.status, headers: res.headers, text, json };
+  }
+
+  return {
+    dir,
+    config,
+    clock,
+    logger,
+    deps,
+    app,
+    call,
+    /** Serves the app on a free loopback port; later calls use real HTTP. */
+    listen() {
+      app.listen({ port: 0, hostname: '127.0.0.1' });
+      baseUrl = `http://127.0.0.1:${app.server?.port}`;
+      return baseUrl;
+    },
+    async close() {
+      await app.server?.stop(true);
+      db.sqlite.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+type Caller = (method: string, path: string, opts?: CallOptions) => Promise<CallResult>;
+
+/** Requests a challenge and answers it: signature over the issued message, PoW solved. */
+export async function proveWallet(call: Caller, wallet: TestWallet, purpose: string, extra: { key?: string; profile_id?: string } = {}) {
+  const res = await call('POST', '/api/v1/auth/challenge', {
+    body: { wallet_address: wallet.address, purpose, ...(extra.profile_id ? { profile_id: extra.profile_id } : {}) },
+    key: extra.key,
+  });
+  if (res.status !== 200) throw new Error(`challenge failed: ${res.status} ${res.text}`);
+  const data = res.json.data;
+  return {
+    challenge: data,
+    proof: {
+      wallet_address: wallet.address,
+      nonce: data.nonce as string,
+      signature: await wallet.sign(data.message),
+      pow_nonce: solvePow(data.pow.challenge, data.pow.difficulty),
+    },
+  };
+}
+
+/** Registers an agent owned by `wallet`; returns its key and profile. */
+export async function registerAgent(call: Caller, wallet: TestWallet, displayName = 'Test Agent') {
+  const { proof } = await proveWallet(call, wallet, 'register');
+  const res = await call('POST', '/api/v1/register', { body: { ...proof, display_name: displayName } });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`);
+  return { key: res.json.data.api_key as string, profile: res.json.data.profile, wallet };
+}

@@ -1,0 +1,235 @@
+import { getBase58Decoder, getBase58Encoder, isAddress, type Address } from '@solana/kit';
+import { COMMITMENT_RANK, type Commitment, type LandedTransaction, type SolanaLedger } from './solana-ledger.ts';
+
+/**
+ * The JSON-RPC methods of a Solana validator that Crochet and the test buyers call, answered from
+ * LiteSVM and our landed-transaction history, in the shapes mainnet RPC nodes return.
+ */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+type Params = unknown[];
+type Config = Record<string, unknown>;
+export type MethodContext = { ledger: SolanaLedger; genesisHash: string };
+type Method = (params: Params, ctx: MethodContext) => unknown;
+
+const INVALID_PARAMS = -32602;
+const base58 = { decode: getBase58Decoder(), encode: getBase58Encoder() };
+
+export const methods: Record<string, Method> = {
+  getHealth: () => 'ok',
+  getVersion: () => ({ 'solana-core': '2.2.0', 'feature-set': 0 }),
+  getGenesisHash: (_p, { genesisHash }) => genesisHash,
+  getSlot: (_p, { ledger }) => ledger.slot(),
+  getBlockHeight: (_p, { ledger }) => ledger.slot(),
+  getMinimumBalanceForRentExemption: ([size], { ledger }) =>
+    ledger.svm.minimumBalanceForRentExemption(BigInt(asNumber(size, 'data length'))),
+
+  getLatestBlockhash: (_p, { ledger }) =>
+    withContext(ledger, { blockhash: ledger.svm.latestBlockhash(), lastValidBlockHeight: ledger.slot() + 150n }),
+  // Blockhash checks are off in the ledger (see SolanaLedger), so every blockhash stays usable.
+  isBlockhashValid: (_p, { ledger }) => withContext(ledger, true),
+
+  getBalance: ([key], { ledger }) => withContext(ledger, ledger.svm.getBalance(asAddress(key)) ?? 0n),
+  getAccountInfo: ([key, config], { ledger }) =>
+    withContext(ledger, encodeAccount(ledger, asAddress(key), asConfig(config))),
+  getMultipleAccounts: ([keys, config], { ledger }) => {
+    if (!Array.isArray(keys)) throw new RpcError(INVALID_PARAMS, 'Invalid params: expected an array of addresses');
+    return withContext(ledger, keys.map((key) => encodeAccount(ledger, asAddress(key), asConfig(config))));
+  },
+
+  sendTransaction: ([encoded, config], { ledger }) => {
+    const options = asConfig(config);
+    const encoding = options.encoding ?? 'base58';
+    if (typeof encoded !== 'string') throw new RpcError(INVALID_PARAMS, 'Invalid params: transaction must be a string');
+    const wire = encoding === 'base64' ? new Uint8Array(Buffer.from(encoded, 'base64')) : base58.encode.encode(encoded);
+    let result;
+    try {
+      result = ledger.submit(new Uint8Array(wire), { preflight: options.skipPreflight !== true });
+    } catch (error) {
+      throw new RpcError(INVALID_PARAMS, `failed to deserialize transaction: ${(error as Error).message}`);
+    }
+    if ('preflightFailed' in result) {
+      const { err, logs } = result.preflightFailed;
+      throw new RpcError(-32002, `Transaction simulation failed: ${JSON.stringify(err)}`, {
+        accounts: null,
+        err,
+        logs,
+        returnData: null,
+        unitsConsumed: 0,
+      });
+    }
+    return result.signature;
+  },
+
+  getSignaturesForAddress: ([key, config], { ledger }) => {
+    const options = asConfig(config);
+    const commitment = readCommitment(options, { allowProcessed: false });
+    let history = ledger.historyOf(asAddress(key), commitment);
+    const before = typeof options.before === 'string' ? history.findIndex((t) => t.signature === options.before) : -1;
+    if (before >= 0) history = history.slice(before + 1);
+    const until = typeof options.until === 'string' ? history.findIndex((t) => t.signature === options.until) : -1;
+    if (until >= 0) history = history.slice(0, until);
+    const limit = options.limit === undefined ? 1000 : asNumber(options.limit, 'limit');
+    return history.slice(0, limit).map((t) => ({
+      signature: t.signature,
+      slot: t.slot,
+      err: t.err,
+      memo: null,
+      blockTime: t.blockTime,
+      confirmationStatus: t.level,
+    }));
+  },
+
+  getSignatureStatuses: ([signatures], { ledger }) => {
+    if (!Array.isArray(signatures)) throw new RpcError(INVALID_PARAMS, 'Invalid params: expected an array of signatures');
+    return withContext(
+      ledger,
+      signatures.map((signature) => {
+        const t = typeof signature === 'string' ? ledger.find(signature) : undefined;
+        if (!t) return null;
+        return {
+          slot: t.slot,
+          // Validators report null once a transaction is rooted (finalized).
+          confirmations: t.level === 'finalized' ? null : t.level === 'confirmed' ? 1 : 0,
+          err: t.err,
+          status: t.err ? { Err: t.err } : { Ok: null },
+          confirmationStatus: t.level,
+        };
+      }),
+    );
+  },
+
+  getTransaction: ([signature, config], { ledger }) => {
+    const options = asConfig(config);
+    const commitment = readCommitment(options, { allowProcessed: false });
+    const t = typeof signature === 'string' ? ledger.find(signature) : undefined;
+    if (!t || COMMITMENT_RANK[t.level] < COMMITMENT_RANK[commitment]) return null;
+    const maxVersion = options.maxSupportedTransactionVersion;
+    if (t.version === 0 && maxVersion === undefined) {
+      throw new RpcError(
+        -32015,
+        'Transaction version (0) is not supported by the requesting client. Please try the request again with the following configuration parameter: "maxSupportedTransactionVersion": 0',
+      );
+    }
+    return {
+      slot: t.slot,
+      blockTime: t.blockTime,
+      meta: transactionMeta(t),
+      transaction: encodeTransaction(t, options.encoding ?? 'json'),
+      // Validators add `version` only when the client says which versions it understands.
+      ...(maxVersion === undefined ? {} : { version: t.version }),
+    };
+  },
+};
+
+function transactionMeta(t: LandedTransaction) {
+  return {
+    err: t.err,
+    status: t.err ? { Err: t.err } : { Ok: null },
+    fee: t.fee,
+    preBalances: t.preBalances,
+    postBalances: t.postBalances,
+    // LiteSVM reports inner instructions and token balances too, but nothing here reads them.
+    innerInstructions: [],
+    preTokenBalances: [],
+    postTokenBalances: [],
+    logMessages: t.logs,
+    rewards: [],
+    loadedAddresses: t.loaded,
+    computeUnitsConsumed: t.computeUnits,
+  };
+}
+
+function encodeTransaction(t: LandedTransaction, encoding: unknown) {
+  if (encoding === 'base64') return [Buffer.from(t.wire).toString('base64'), 'base64'];
+  if (encoding === 'base58') return [base58.decode.decode(t.wire), 'base58'];
+  if (encoding !== 'json') throw new RpcError(INVALID_PARAMS, `Invalid params: unsupported encoding ${String(encoding)}`);
+  const c = t.compiled;
+  // The wire starts with a short-vec count of 64-byte signatures.
+  const count = t.wire[0] ?? 0;
+  const signatures = Array.from({ length: count }, (_, i) => base58.decode.decode(t.wire.subarray(1 + 64 * i, 65 + 64 * i)));
+  const message = {
+    accountKeys: c.staticAccounts,
+    header: {
+      numRequiredSignatures: c.header.numSignerAccounts,
+      numReadonlySignedAccounts: c.header.numReadonlySignerAccounts,
+      numReadonlyUnsignedAccounts: c.header.numReadonlyNonSignerAccounts,
+    },
+    instructions:
+      c.version === 'legacy' || c.version === 0
+        ? c.instructions.map((ix) => ({
+            programIdIndex: ix.programAddressIndex,
+            accounts: ix.accountIndices ?? [],
+            data: base58.decode.decode(ix.data ?? new Uint8Array()),
+            stackHeight: null,
+          }))
+        : [],
+    recentBlockhash: 'lifetimeToken' in c ? c.lifetimeToken : undefined,
+    ...(c.version === 0
+      ? {
+          addressTableLookups: (c.addressTableLookups ?? []).map((l) => ({
+            accountKey: l.lookupTableAddress,
+            writableIndexes: l.writableIndexes,
+            readonlyIndexes: l.readonlyIndexes,
+          })),
+        }
+      : {}),
+  };
+  return { signatures, message };
+}
+
+function encodeAccount(ledger: SolanaLedger, key: Address, config: Config) {
+  const account = ledger.svm.getAccount(key);
+  if (!account.exists) return null;
+  const data =
+    config.encoding === 'base58'
+      ? [base58.decode.decode(account.data), 'base58']
+      : [Buffer.from(account.data).toString('base64'), 'base64'];
+  return {
+    data,
+    executable: account.executable,
+    lamports: account.lamports,
+    owner: account.programAddress,
+    rentEpoch: 18446744073709551615n,
+    space: account.space,
+  };
+}
+
+function withContext<T>(ledger: SolanaLedger, value: T) {
+  return { context: { apiVersion: '2.2.0', slot: ledger.slot() }, value };
+}
+
+function readCommitment(config: Config, { allowProcessed }: { allowProcessed: boolean }): Commitment {
+  const commitment = config.commitment ?? 'finalized';
+  if (commitment !== 'processed' && commitment !== 'confirmed' && commitment !== 'finalized') {
+    throw new RpcError(INVALID_PARAMS, `Invalid params: unknown commitment ${String(commitment)}`);
+  }
+  if (commitment === 'processed' && !allowProcessed) {
+    throw new RpcError(INVALID_PARAMS, 'Method does not support commitment below `confirmed`');
+  }
+  return commitment;
+}
+
+function asConfig(value: unknown): Config {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Config) : {};
+}
+
+function asNumber(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new RpcError(INVALID_PARAMS, `Invalid params: ${what} must be a non-negative integer`);
+  }
+  return value;
+}
+
+function asAddress(value: unknown): Address {
+  if (typeof value !== 'string' || !isAddress(value)) throw new RpcError(INVALID_PARAMS, 'Invalid param: Invalid');
+  return value;
+}

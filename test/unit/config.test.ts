@@ -1,0 +1,66 @@
+import { expect, test } from 'bun:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+test('defaults match the SPEC table', () => {
+  const c = loadConfig({ env: {} });
+  expect(c).toMatchObject({
+    port: 8787, host: '0.0.0.0', public_url: 'http://localhost:8787', log_level: 'info', challenge_ttl_seconds: 120,
+    rate_limit_read_per_min: 60, rate_limit_write_per_min: 20, rate_limit_auth_per_5min: 10,
+    rate_limit_gateway_per_min: 120, rate_limit_listing_per_min: 600, allow_private_upstreams: false,
+    payment_routes: [], fee_bps: 0, max_price_usd: '1000', payment_intent_ttl_seconds: 900,
+    sweep_interval_seconds: 60, paid_response_ttl_seconds: 86400,
+  });
+  expect(c.data_dir).toEndWith('crochet-data');
+  expect(c.pow_difficulty).toEqual({ register: 5, recover: 5, link_wallet: 4, claim_agent: 4, listing: 4 });
+  expect(c.cron_secret).toBeUndefined();
+  expect(Object.isFrozen(c)).toBe(true);
+});
+
+test('file < env < flags', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'crochet-config-'));
+  const file = join(dir, 'c.json');
+  writeFileSync(file, JSON.stringify({ port: 1000, CROCHET_LOG_LEVEL: 'debug', fee_bps: 250 }));
+  const c = loadConfig({ env: { CROCHET_CONFIG: file, CROCHET_PORT: '2000' }, flags: { 'fee-bps': '300' } });
+  expect(c.port).toBe(2000);
+  expect(c.log_level).toBe('debug');
+  expect(c.fee_bps).toBe(300);
+  expect(c.public_url).toBe('http://localhost:2000');
+  expect(loadConfig({ env: { CROCHET_PORT: '2000' }, flags: { port: '3000' } }).port).toBe(3000);
+});
+
+test.each([
+  [{ CROCHET_PORT: 'abc' }, /^CROCHET_PORT: .*\(got "abc"\)/],
+  [{ CROCHET_PORT: '70000' }, /^CROCHET_PORT: /],
+  [{ CROCHET_LOG_LEVEL: 'loud' }, /^CROCHET_LOG_LEVEL: /],
+  [{ CROCHET_PUBLIC_URL: 'not a url' }, /^CROCHET_PUBLIC_URL: /],
+  [{ CROCHET_PAYMENT_ROUTES: '[{' }, /^CROCHET_PAYMENT_ROUTES: expected a JSON array/],
+  [{ CROCHET_PAYMENT_ROUTES: '[{"network":"eip155:1"}]' }, /^CROCHET_PAYMENT_ROUTES at 0\.rpc_url: /m],
+  [{ CROCHET_MAX_PRICE_USD: '1.1234567' }, /^CROCHET_MAX_PRICE_USD: .*6 decimals/],
+])('fails fast naming the option: %p', (env, message) => {
+  expect(() => loadConfig({ env })).toThrow(ConfigError);
+  expect(() => loadConfig({ env })).toThrow(message);
+});
+
+test('secrets are never echoed in config errors', () => {
+  expect(() => loadConfig({ env: { CROCHET_CRON_SECRET: 'short-secret' } })).toThrow(/^CROCHET_CRON_SECRET: [^"]*$/);
+});
+
+test('an unknown flag is refused', () => {
+  expect(() => loadConfig({ env: {}, flags: { prot: '1' } })).toThrow('unknown option --prot');
+});
+
+test('payment routes parse, and chain-specific fields are checked', () => {
+  const routes = JSON.stringify([
+    { network: 'eip155:31337', rpc_url: 'http://127.0.0.1:8545', asset: '0xabc', confirmations: 2, min_amount: '0.05', treasury: '0xdef' },
+    { network: 'solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1', rpc_url: 'http://127.0.0.1:8899', asset: 'Mint', commitment: 'finalized', treasury: 'T' },
+  ]);
+  const c = loadConfig({ env: { CROCHET_PAYMENT_ROUTES: routes } });
+  expect(c.payment_routes).toHaveLength(2);
+  expect(c.payment_routes[0]).toMatchObject({ decimals: 6, min_amount: '0.05' });
+  expect(() =>
+    loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([{ network: 'eip155:1', rpc_url: 'http://x', asset: 'a', commitment: 'finalized', treasury: 't' }]) } }),
+  ).toThrow(/commitment/);
+});
