@@ -1,0 +1,20 @@
+// CI smoke test of the built executable: start from an empty temporary folder, poll /health,
+// fetch the API document, stop with SIGTERM and require a clean exit.
+import { join } from 'node:path';
+import { startBinary } from '../test/support/binary.ts';
+
+const binary = process.argv[2] ?? join(import.meta.dir, '../dist/crochet');
+const running = await startBinary(binary);
+const fail = (why: string) => {
+  running.proc.kill('SIGKILL');
+  console.error(`smoke test failed: ${why}`);
+  process.exit(1);
+};
+const health = (await (await fetch(`${running.baseUrl}/health`)).json()) as { status?: string; database?: string };
+if (health.status !== 'ok' || health.database !== 'ok') fail(`unhealthy: ${JSON.stringify(health)}`);
+const spec = await fetch(`${running.baseUrl}/api/openapi.json`);
+if (!spec.ok) fail(`/api/openapi.json answered ${spec.status}`);
+running.proc.kill('SIGTERM');
+const code = await Promise.race([running.proc.exited, Bun.sleep(10_000).then(() => 'timeout' as const)]);
+if (code !== 0) fail(`exit after SIGTERM: ${code}\n${await running.output()}`);
+console.log(`smoke test passed: ${binary} started from ${running.dir}, served /health, stopped cleanly`);

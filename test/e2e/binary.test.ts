@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { proveWallet } from '../support/app.ts';
+import { buildBinary, startBinary, type RunningBinary } from '../support/binary.ts';
+import { evmWallet, solanaWallet } from '../support/wallets.ts';
+
+// The product is the compiled executable: build it, start it from an empty folder, use it over HTTP.
+let binary: string;
+let running: RunningBinary;
+
+beforeAll(async () => {
+  binary = await buildBinary();
+  // A .env and bunfig.toml in the working folder must not change the binary's behaviour.
+  running = await startBinary(binary, { CROCHET_POW_DIFFICULTY: '2' }, { '.env': 'CROCHET_POW_DIFFICULTY=7\nCROCHET_LOG_LEVEL=error\n', 'bunfig.toml': 'preload = ["./nope.ts"]\n' });
+});
+afterAll(() => {
+  if (running.proc.exitCode === null) running.proc.kill('SIGKILL');
+});
+
+const call = async (method: string, path: string, opts: { body?: unknown; key?: string } = {}) => {
+  const res = await fetch(running.baseUrl + path, {
+    method,
+    headers: { 'content-type': 'application/json', ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}) },
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: JSON.parse(text) };
+};
+
+test('--version prints the version', async () => {
+  const proc = Bun.spawn([binary, '--version'], { stdout: 'pipe' });
+  expect(await proc.exited).toBe(0);
+  expect((await new Response(proc.stdout).text()).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+});
+
+test('first start made the data folder, a 0600 key file and the database', () => {
+  const data = join(running.dir, 'crochet-data');
+  expect(readdirSync(data)).toEqual(expect.arrayContaining(['crochet.db', 'master.key']));
+  expect(statSync(join(data, 'master.key')).mode & 0o777).toBe(0o600);
+});
+
+test('serves /health and registers EVM and Solana agents over HTTP', async () => {
+  const health = await call('GET', '/health');
+  expect(health.json).toMatchObject({ status: 'ok', database: 'ok' });
+  for (const wallet of [evmWallet(), solanaWallet()]) {
+    const { proof, challenge } = await proveWallet(call, wallet, 'register');
+    expect(challenge.pow.difficulty).toBe(2);
+    const reg = await call('POST', '/api/v1/register', { body: { ...proof, display_name: 'Binary Agent' } });
+    expect(reg.status).toBe(201);
+    const me = await call('GET', '/api/v1/me', { key: reg.json.data.api_key });
+    expect(me.json.data.wallets[0].address).toBe(wallet.address);
+  }
+  expect((await call('GET', '/api/openapi.json')).json.paths).toHaveProperty(['/api/v1/register']);
+});
+
+test('SIGTERM drains and exits 0; the database is intact for the next start', async () => {
+  running.proc.kill('SIGTERM');
+  expect(await running.proc.exited).toBe(0);
+  const log = await running.output();
+  expect(log).toContain('"msg":"listening"'); // so .env's CROCHET_LOG_LEVEL=error was ignored
+  expect(log).toContain('"msg":"stopped"');
+  expect(existsSync(join(running.dir, 'crochet-data', 'crochet.db'))).toBe(true);
+  const migrate = Bun.spawn([binary, 'migrate'], { cwd: running.dir, stdout: 'pipe', stderr: 'pipe' });
+  expect(await migrate.exited).toBe(0);
+});
