@@ -10,7 +10,7 @@ import { memoryLogger } from '../../src/shared/logger.ts';
 import { solvePow } from '../../src/shared/pow.ts';
 import type { TestWallet } from './wallets.ts';
 
-export type CallOptions = { body?: unknown; rawBody?: string | Uint8Array; key?: string; headers?: Record<string, string> };
+export type CallOptions = { body?: unknown; rawBody?: string | Uint8Array<ArrayBuffer>; key?: string; headers?: Record<string, string> };
 export type CallResult = { status: number; headers: Headers; text: string; json: any };
 
 /** Environment every test app starts from: fast PoW, no auth rate limit unless a test asks. */
@@ -41,7 +41,7 @@ export async function createTestApp(env: Record<string, string> = {}) {
 
   async function call(method: string, path: string, opts: CallOptions = {}): Promise<CallResult> {
     const headers: Record<string, string> = { ...opts.headers };
-    let body: string | Uint8Array | undefined;
+    let body: string | Uint8Array<ArrayBuffer> | undefined;
     if (opts.rawBody !== undefined) body = opts.rawBody;
     else if (opts.body !== undefined) {
       body = JSON.stringify(opts.body);

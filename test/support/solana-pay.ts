@@ -79,18 +79,30 @@ export async function sendInstructions(
   options: { skipPreflight?: boolean; lookupTable?: LookupTable; version?: 'legacy' | 0 } = {},
 ): Promise<Signature> {
   const { value: blockhash } = await rpc.getLatestBlockhash().send();
-  const base = pipe(
-    createTransactionMessage({ version: options.version ?? 0 }),
-    (m) => setTransactionMessageFeePayerSigner(payer, m),
-    (m) => setTransactionMessageLifetimeUsingBlockhash(blockhash, m),
-    (m) => appendTransactionMessageInstructions(instructions, m),
-  );
-  const message = options.lookupTable
-    ? compressTransactionMessageUsingAddressLookupTables(base, {
-        [options.lookupTable.address]: options.lookupTable.addresses,
-      })
-    : base;
-  const signed = await signTransactionMessageWithSigners(message);
+  const signed =
+    options.version === 'legacy'
+      ? await signTransactionMessageWithSigners(
+          pipe(
+            createTransactionMessage({ version: 'legacy' }),
+            (m) => setTransactionMessageFeePayerSigner(payer, m),
+            (m) => setTransactionMessageLifetimeUsingBlockhash(blockhash, m),
+            (m) => appendTransactionMessageInstructions(instructions, m),
+          ),
+        )
+      : await signTransactionMessageWithSigners(
+          pipe(
+            createTransactionMessage({ version: 0 }),
+            (m) => setTransactionMessageFeePayerSigner(payer, m),
+            (m) => setTransactionMessageLifetimeUsingBlockhash(blockhash, m),
+            (m) => appendTransactionMessageInstructions(instructions, m),
+            (m) =>
+              options.lookupTable
+                ? compressTransactionMessageUsingAddressLookupTables(m, {
+                    [options.lookupTable.address]: options.lookupTable.addresses,
+                  })
+                : m,
+          ),
+        );
   return rpc
     .sendTransaction(getBase64EncodedWireTransaction(signed), {
       encoding: 'base64',
