@@ -1,0 +1,169 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import {
+  createPublicClient,
+  createWalletClient,
+  http,
+  type Abi,
+  type Hex,
+  type PublicClient,
+} from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { foundry } from 'viem/chains';
+import type { AnvilAccount } from './anvil.ts';
+
+/**
+ * The test ERC-20 (test/fixtures/TestUSDC.sol): compiled with solcjs on first use, cached in
+ * test/.cache/ by source hash (solcjs takes seconds to load; the cache makes later runs instant),
+ * deployed with viem.
+ */
+export type TestToken = {
+  address: Hex;
+  abi: Abi;
+  /** Mint `amount` atomic units to `to` (the contract lets anyone mint). */
+  mint(to: Hex, amount: bigint): Promise<Hex>;
+  /** ERC-20 `transfer` signed by `from`; resolves once mined, returns the transaction hash. */
+  transfer(from: AnvilAccount, to: Hex, amount: bigint, options?: TransferOptions): Promise<Hex>;
+  balanceOf(owner: Hex): Promise<bigint>;
+};
+
+export type TransferOptions = {
+  /**
+   * A fixed gas limit skips viem's gas estimation, so a transfer that will revert is still sent
+   * and mined (a reverted receipt), instead of failing in estimation.
+   */
+  gas?: bigint;
+  /** Do not wait for the receipt (for tests that turned automine off). */
+  noWait?: boolean;
+};
+
+type Artifact = { abi: Abi; bytecode: Hex };
+
+const SOURCE_URL = new URL('../fixtures/TestUSDC.sol', import.meta.url);
+const CACHE_DIR = new URL('../.cache/', import.meta.url);
+
+let artifactPromise: Promise<Artifact> | undefined;
+
+/** Deploy a fresh TestUSDC (default name "Test USD Coin", symbol "USDC"). `deployer` pays gas. */
+export async function deployTestToken(args: {
+  rpcUrl: string;
+  deployer: AnvilAccount;
+  name?: string;
+  symbol?: string;
+}): Promise<TestToken> {
+  const artifact = await (artifactPromise ??= loadArtifact());
+  const publicClient = createPublicClient({ chain: foundry, transport: http(args.rpcUrl) });
+  const deployer = walletFor(args.rpcUrl, args.deployer);
+  const hash = await deployer.deployContract({
+    abi: artifact.abi,
+    bytecode: artifact.bytecode,
+    args: [args.name ?? 'Test USD Coin', args.symbol ?? 'USDC'],
+  });
+  const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+  const address = receipt.contractAddress;
+  if (!address) throw new Error('TestUSDC deployment produced no contract address');
+
+  const send = async (
+    from: AnvilAccount,
+    functionName: 'mint' | 'transfer',
+    callArgs: [Hex, bigint],
+    options: TransferOptions = {},
+  ): Promise<Hex> => {
+    const txHash = await walletFor(args.rpcUrl, from).writeContract({
+      address,
+      abi: artifact.abi,
+      functionName,
+      args: callArgs,
+      ...(options.gas === undefined ? {} : { gas: options.gas }),
+    });
+    if (!options.noWait) await waitMined(publicClient, txHash);
+    return txHash;
+  };
+
+  return {
+    address,
+    abi: artifact.abi,
+    mint: (to, amount) => send(args.deployer, 'mint', [to, amount]),
+    transfer: (from, to, amount, options) => send(from, 'transfer', [to, amount], options),
+    async balanceOf(owner) {
+      const balance = await publicClient.readContract({
+        address,
+        abi: artifact.abi,
+        functionName: 'balanceOf',
+        args: [owner],
+      });
+      if (typeof balance !== 'bigint') throw new Error('balanceOf returned a non-integer');
+      return balance;
+    },
+  };
+}
+
+/**
+ * What a buyer agent does on an EVM route: an ERC-20 `transfer` of `amount` to `payTo` from its own
+ * wallet. Returns the transaction hash once mined (the `X-Crochet-Payment-Tx` value).
+ */
+export function payUsdcEvm(args: {
+  token: TestToken;
+  buyer: AnvilAccount;
+  payTo: Hex;
+  amountAtomic: bigint;
+}): Promise<Hex> {
+  return args.token.transfer(args.buyer, args.payTo, args.amountAtomic);
+}
+
+function walletFor(rpcUrl: string, account: AnvilAccount) {
+  return createWalletClient({
+    account: privateKeyToAccount(account.privateKey),
+    chain: foundry,
+    transport: http(rpcUrl),
+  });
+}
+
+async function waitMined(client: PublicClient, hash: Hex): Promise<void> {
+  await client.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+}
+
+async function loadArtifact(): Promise<Artifact> {
+  const source = await readFile(SOURCE_URL, 'utf8');
+  const key = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const cacheFile = new URL(`TestUSDC.${key}.json`, CACHE_DIR);
+  try {
+    return JSON.parse(await readFile(cacheFile, 'utf8')) as Artifact;
+  } catch {
+    // cache miss: compile below
+  }
+  const artifact = await compile(source);
+  await mkdir(CACHE_DIR, { recursive: true });
+  // Write then rename, so a concurrent reader never sees half a file.
+  const tmp = new URL(`TestUSDC.${key}.${process.pid}.tmp`, CACHE_DIR);
+  await writeFile(tmp, JSON.stringify(artifact));
+  await rename(tmp, cacheFile);
+  return artifact;
+}
+
+async function compile(source: string): Promise<Artifact> {
+  // Dynamic import: solcjs is 9 MB of wasm glue, only worth loading on a cache miss.
+  const solc = (await import('solc')).default;
+  const compileStandard: (input: string) => string = solc.compile;
+  const input = {
+    language: 'Solidity',
+    sources: { 'TestUSDC.sol': { content: source } },
+    settings: {
+      optimizer: { enabled: true, runs: 200 },
+      // Pinned so the bytecode does not depend on solc's default and anvil's hardfork moving apart.
+      evmVersion: 'cancun',
+      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
+    },
+  };
+  const output = JSON.parse(compileStandard(JSON.stringify(input))) as {
+    errors?: { severity: string; formattedMessage: string }[];
+    contracts?: Record<string, Record<string, { abi: Abi; evm: { bytecode: { object: string } } }>>;
+  };
+  const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
+  if (errors.length > 0) {
+    throw new Error(`TestUSDC.sol failed to compile:\n${errors.map((e) => e.formattedMessage).join('\n')}`);
+  }
+  const contract = output.contracts?.['TestUSDC.sol']?.['TestUSDC'];
+  if (!contract) throw new Error('solc output has no TestUSDC contract');
+  return { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
+}
