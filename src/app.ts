@@ -3,6 +3,11 @@ import { Elysia } from 'elysia';
 import { z } from 'zod';
 import { identityModule } from './modules/identity/index.ts';
 import * as Identity from './modules/identity/service.ts';
+import { ledgerModule } from './modules/ledger/index.ts';
+import { gatewayModule } from './modules/gateway/index.ts';
+import { listingsModule } from './modules/listings/index.ts';
+import { paymentsModule } from './modules/payments/index.ts';
+import * as Payments from './modules/payments/service.ts';
 import { surfacesModule } from './modules/surfaces/index.ts';
 import type { CoreDeps } from './shared/deps.ts';
 import { authPlugin } from './shared/http/auth.ts';
@@ -31,6 +36,8 @@ export function createApp(deps: AppDeps) {
     authIpLimiter: createRateLimiter(config.rate_limit_auth_per_5min, 300_000),
   });
   const modules = { ...deps, auth };
+  // One set of chain verifiers and one forwarding lock table, shared by the gateway and the sweep.
+  const payments: Payments.PaymentsDeps = { ...deps, verifiers: Payments.buildVerifiers(config.payment_routes), inFlight: new Set(), verifying: new Map() };
 
   return new Elysia()
     .use(foundationPlugin({ logger: deps.logger, publicUrl: config.public_url, maxBodyBytes: MAX_API_BODY_BYTES, maxGatewayBodyBytes: MAX_GATEWAY_BODY_BYTES }))
@@ -47,7 +54,11 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(surfacesModule(deps))
-    .use(identityModule(modules));
+    .use(identityModule(modules))
+    .use(ledgerModule(modules))
+    .use(listingsModule(modules))
+    .use(gatewayModule({ ...payments, auth }))
+    .use(paymentsModule(payments));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bun
 import { join } from 'node:path';
 import { parseArgs } from './cli/args.ts';
+import { LEDGER_VERIFY_HELP, runLedgerVerify } from './cli/ledger-verify.ts';
 import { ConfigError, describeOptions, loadConfig } from './config.ts';
 import { openDatabase } from './db/open.ts';
+import { VAULT_HELP, runVaultRotateKey } from './modules/vault/cli.ts';
 import { DATABASE_FILE, startServer } from './server.ts';
 import { VERSION } from './version.ts';
 
@@ -13,6 +15,8 @@ Usage: crochet <command> [options]
 Commands:
   serve            start the server (creates the data folder, key and database on first start)
   migrate          apply database migrations and exit
+  ledger verify    check the ledger's hash chain and that every transaction balances
+  vault rotate-key re-encrypt every vault value under a new master key (server stopped)
   --version        print the version
   --help           this text (also: crochet <command> --help)
 
@@ -24,6 +28,8 @@ Examples:
   crochet serve --port 9000 --data-dir /var/lib/crochet --public-url https://market.example.com
   CROCHET_LOG_LEVEL=debug crochet serve
   crochet migrate --data-dir ./crochet-data
+  crochet ledger verify --data-dir ./crochet-data
+  crochet vault rotate-key --data-dir ./crochet-data
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -34,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = positional[0] ?? 'serve';
   if (flags['help'] !== undefined || command === 'help') {
-    console.log(HELP);
+    console.log(command === 'ledger' ? LEDGER_VERIFY_HELP : command === 'vault' ? VAULT_HELP : HELP);
     return 0;
   }
   const config = loadConfig({ flags });
@@ -51,6 +57,18 @@ async function main(argv: string[]): Promise<number> {
       sqlite.close();
       console.log(`database migrated: ${join(config.data_dir, DATABASE_FILE)}`);
       return 0;
+    }
+    case 'ledger': {
+      if (positional[1] === 'verify') return runLedgerVerify(config);
+      console.error(`unknown ledger command "${positional[1] ?? ''}" (try: crochet ledger verify)`);
+      return 2;
+    }
+    case 'vault': {
+      if (positional[1] === 'rotate-key') {
+        return runVaultRotateKey({ dataDir: config.data_dir, dbPath: join(config.data_dir, DATABASE_FILE), envKey: config.master_key });
+      }
+      console.error(`unknown vault command "${positional[1] ?? ''}" (try: crochet vault rotate-key)`);
+      return 2;
     }
     default:
       console.error(`unknown command "${command}" (see crochet --help)`);

@@ -5,21 +5,50 @@ import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/open.ts';
 import { loadMasterKey } from './modules/vault/master-key.ts';
+import { settlePendingRotation } from './modules/vault/rotation.ts';
+import { assertVaultKeyMatches, createVault } from './modules/vault/service.ts';
 import { systemClock } from './shared/clock.ts';
 import type { CoreDeps } from './shared/deps.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 
 export const DATABASE_FILE = 'crochet.db';
 
-/** Data folder, key, database (migrated) and the dependencies every module is built from. */
-export function bootstrap(config: Config, logger: Logger = createLogger(config.log_level)) {
+/**
+ * Data folder, database (migrated), key and the dependencies every module is built from.
+ * `overrides` lets tests swap what is external (DNS) or slow to move (the clock).
+ */
+export function bootstrap(
+  config: Config,
+  logger: Logger = createLogger(config.log_level),
+  overrides: Pick<Partial<CoreDeps>, 'resolveHost' | 'clock'> = {},
+) {
   mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
-  const master = loadMasterKey({ dataDir: config.data_dir, fromConfig: config.master_key });
-  if (master.source === 'created') logger.info('created vault key file', { path: join(config.data_dir, 'master.key') });
   const db = openDatabase(join(config.data_dir, DATABASE_FILE));
+  let master: ReturnType<typeof loadMasterKey>;
+  try {
+    // A `vault rotate-key` interrupted by a crash is finished or undone before the key is read.
+    if (!config.master_key) {
+      const settled = settlePendingRotation(config.data_dir, db.sqlite);
+      if (settled !== 'none') logger.warn('vault: settled an interrupted master-key rotation', { outcome: settled });
+    }
+    master = loadMasterKey({ dataDir: config.data_dir, fromConfig: config.master_key });
+    assertVaultKeyMatches(db.sqlite, master.key);
+  } catch (error) {
+    db.sqlite.close();
+    throw error;
+  }
+  if (master.source === 'created') logger.info('created vault key file', { path: join(config.data_dir, 'master.key') });
   const evmRoute = config.payment_routes.find((r) => r.network.startsWith('eip155:'));
   const evmClient = evmRoute ? (createPublicClient({ transport: http(evmRoute.rpc_url) }) as PublicClient) : undefined;
-  const deps: CoreDeps = { config, db, clock: systemClock, logger, evmClient };
+  const deps: CoreDeps = {
+    config,
+    db,
+    clock: overrides.clock ?? systemClock,
+    logger,
+    evmClient,
+    vault: createVault(master.key),
+    resolveHost: overrides.resolveHost,
+  };
   return { deps, masterKey: master.key };
 }
 
@@ -38,7 +67,8 @@ export function startServer(config: Config, logger: Logger = createLogger(config
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down: draining in-flight requests');
-      await server.stop(false);
+      // app.stop runs the modules' onStop hooks (history flush, sweep timer) after the drain.
+      await app.stop(false);
       deps.db.sqlite.close();
       logger.info('stopped');
     })());

@@ -3,9 +3,17 @@ import type { Migration } from './migrate.ts';
 import m0 from '../../migrations/0000_identity.sql' with { type: 'text' };
 import m1 from '../../migrations/0001_ledger.sql' with { type: 'text' };
 import m2 from '../../migrations/0002_ledger_append_only.sql' with { type: 'text' };
+import m3 from '../../migrations/0003_listings.sql' with { type: 'text' };
+import m4 from '../../migrations/0004_seed_categories.sql' with { type: 'text' };
+import m5 from '../../migrations/0005_listings_search.sql' with { type: 'text' };
+import m6 from '../../migrations/0006_gateway_payments.sql' with { type: 'text' };
 
 export const embeddedMigrations: readonly Migration[] = [
   { tag: '0000_identity', sql: m0 },
   { tag: '0001_ledger', sql: m1 },
   { tag: '0002_ledger_append_only', sql: m2 },
+  { tag: '0003_listings', sql: m3 },
+  { tag: '0004_seed_categories', sql: m4 },
+  { tag: '0005_listings_search', sql: m5 },
+  { tag: '0006_gateway_payments', sql: m6 },
 ];

@@ -4,10 +4,13 @@ import { join } from 'node:path';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/open.ts';
+import { generateMasterKey } from '../../src/modules/vault/envelope.ts';
+import { createVault } from '../../src/modules/vault/service.ts';
 import { manualClock } from '../../src/shared/clock.ts';
 import type { CoreDeps } from '../../src/shared/deps.ts';
 import { memoryLogger } from '../../src/shared/logger.ts';
 import { solvePow } from '../../src/shared/pow.ts';
+import type { Resolver } from '../../src/shared/upstream/guard.ts';
 import type { TestWallet } from './wallets.ts';
 
 export type CallOptions = { body?: unknown; rawBody?: string | Uint8Array<ArrayBuffer>; key?: string; headers?: Record<string, string> };
@@ -29,13 +32,15 @@ export type TestContext = Awaited<ReturnType<typeof createTestApp>>;
  * A fresh app on a fresh SQLite file in a temp folder, with a manual clock and an in-memory log.
  * `call` goes through `app.handle` (in-process) or, after `listen()`, over real HTTP.
  */
-export async function createTestApp(env: Record<string, string> = {}) {
+export async function createTestApp(env: Record<string, string> = {}, options: { resolveHost?: Resolver } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'crochet-test-'));
   const config = loadConfig({ env: { ...TEST_ENV, CROCHET_DATA_DIR: dir, CROCHET_PUBLIC_URL: 'http://localhost:8787', ...env } });
   const clock = manualClock(new Date());
   const logger = memoryLogger();
   const db = openDatabase(join(dir, 'crochet.db'));
-  const deps: CoreDeps = { config, db, clock, logger };
+  const masterKey = generateMasterKey();
+  const resolveHost = options.resolveHost ?? loopbackOnlyResolver;
+  const deps: CoreDeps = { config, db, clock, logger, vault: createVault(masterKey), resolveHost };
   const app = createApp(deps);
   let baseUrl: string | null = null;
 
@@ -62,6 +67,7 @@ export async function createTestApp(env: Record<string, string> = {}) {
 
   return {
     dir,
+    masterKey,
     config,
     clock,
     logger,
@@ -75,12 +81,17 @@ export async function createTestApp(env: Record<string, string> = {}) {
       return baseUrl;
     },
     async close() {
-      await app.server?.stop(true);
+      if (app.server) await app.stop(true);
+      // In-process apps have no stop hook: let write-behind history flush before the database closes.
+      else await Bun.sleep(20);
       db.sqlite.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
+
+/** Tests never touch real DNS: `localhost` is loopback, every other name does not resolve. */
+export const loopbackOnlyResolver: Resolver = async (hostname) => (hostname === 'localhost' ? ['127.0.0.1'] : []);
 
 type Caller = (method: string, path: string, opts?: CallOptions) => Promise<CallResult>;
 

@@ -58,6 +58,8 @@ export function foundationPlugin(deps: FoundationDeps) {
       if (declared > limit) throw CommonErrors.payloadTooLarge(limit);
     })
     .onParse({ as: 'global' }, async ({ request }) => {
+      // The gateway reads its own raw bytes (it forwards them exactly).
+      if (GATEWAY_PATH.test(new URL(request.url).pathname)) return;
       // Every API body is JSON, whatever Content-Type says (agents often send curl's form default).
       const bytes = new Uint8Array(await request.arrayBuffer());
       if (bytes.byteLength > deps.maxBodyBytes) throw CommonErrors.payloadTooLarge(deps.maxBodyBytes);

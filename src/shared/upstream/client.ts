@@ -6,9 +6,9 @@
  * where it matters: the `Host` header (Bun sends a caller-set Host as is), and for https
  * `tls.serverName` (the SNI the server sees, and the name Bun verifies the certificate against)
  * plus a `checkServerIdentity` that checks the certificate against the vetted name explicitly.
- * A request carrying its own `checkServerIdentity` gets a connection of its own, and `keepalive:
- * false` closes it afterwards, so a pooled socket verified for one seller can never carry another
- * seller's call. `proxy: false` keeps `HTTPS_PROXY` from taking the connection elsewhere.
+ * A request carrying its own `checkServerIdentity` gets a connection of its own, and https calls
+ * use `keepalive: false` so it closes afterwards: a pooled socket verified for one seller can never
+ * carry another seller's call. Plain-http calls (development only) may reuse connections. `proxy: false` keeps `HTTPS_PROXY` from taking the connection elsewhere.
  */
 import { checkServerIdentity } from 'node:tls';
 import type { VettedUpstream } from './guard.ts';
@@ -139,7 +139,8 @@ export async function postToUpstream(vetted: VettedUpstream, req: UpstreamReques
       body: new Uint8Array(req.body),
       redirect: 'manual',
       signal: controller.signal,
-      keepalive: false,
+      // Pooled plain-http connections are harmless (no identity was checked); TLS ones are never reused.
+      keepalive: !isHttps,
       proxy: false,
       ...(isHttps ? { tls: tlsOptions(vetted, req.tlsCa) } : {}),
     };

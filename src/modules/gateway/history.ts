@@ -1,0 +1,63 @@
+import type { Database } from 'bun:sqlite';
+import type { GatewayRequestRow } from './schema.ts';
+
+const COLUMNS = [
+  'id', 'buyer_id', 'seller_id', 'listing_id', 'relay_request_id', 'status', 'http_status', 'seller_status', 'amount_micro_usd',
+  'total_latency_ms', 'upstream_latency_ms', 'request_bytes', 'response_bytes', 'error_code', 'created_at',
+] as const;
+
+const values = (r: GatewayRequestRow) => [
+  r.id, r.buyerId, r.sellerId, r.listingId, r.relayRequestId, r.status, r.httpStatus, r.sellerStatus, r.amountMicroUsd,
+  r.totalLatencyMs, r.upstreamLatencyMs, r.requestBytes, r.responseBytes, r.errorCode, r.createdAt,
+];
+
+export type HistoryWriter = {
+  /** Queues a row; it is written within `flushAfterMs` or when the batch fills. */
+  record(row: GatewayRequestRow): void;
+  /** Writes a row now, inside the caller's transaction if one is open (paid calls). */
+  writeNow(row: GatewayRequestRow): void;
+  /** Writes everything queued, in one transaction. Readers call it first so they see every call. */
+  flush(): void;
+  pending(): number;
+};
+
+/**
+ * Write-behind history: free calls are batched into one transaction per few milliseconds, which
+ * keeps a SQLite write off each call's path. Nothing is lost on a clean shutdown (the app flushes
+ * on stop) and readers flush first, so history is never seen stale.
+ */
+export function createHistoryWriter(sqlite: Database, opts: { flushAfterMs?: number; maxBatch?: number } = {}): HistoryWriter {
+  const flushAfterMs = opts.flushAfterMs ?? 5;
+  const maxBatch = opts.maxBatch ?? 256;
+  const insert = sqlite.prepare(`INSERT INTO gateway_requests (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
+  let queue: GatewayRequestRow[] = [];
+  let timer: ReturnType<typeof setTimeout> | null = null;
+
+  const writeBatch = sqlite.transaction((rows: GatewayRequestRow[]) => {
+    for (const row of rows) insert.run(...(values(row) as never[]));
+  });
+
+  const flush = () => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    if (queue.length === 0) return;
+    const rows = queue;
+    queue = [];
+    writeBatch.immediate(rows);
+  };
+
+  return {
+    record(row) {
+      queue.push(row);
+      if (queue.length >= maxBatch) flush();
+      else timer ??= setTimeout(flush, flushAfterMs);
+    },
+    writeNow(row) {
+      insert.run(...(values(row) as never[]));
+    },
+    flush,
+    pending: () => queue.length,
+  };
+}

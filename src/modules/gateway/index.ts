@@ -1,0 +1,73 @@
+import { Elysia } from 'elysia';
+import type { authPlugin } from '../../shared/http/auth.ts';
+import { ok, okSchema, paged, pagedSchema } from '../../shared/http/envelope.ts';
+import { createRateLimiter } from '../../shared/rate-limit.ts';
+import { systemResolver, type Resolver } from '../../shared/upstream/guard.ts';
+import { cachedResolver } from '../../shared/upstream/resolver-cache.ts';
+import { createHistoryWriter } from './history.ts';
+import * as model from './model.ts';
+import * as Gateway from './service.ts';
+import * as Payments from '../payments/service.ts';
+
+export type GatewayModuleDeps = Payments.PaymentsDeps & { auth: ReturnType<typeof authPlugin>; resolveHost?: Resolver; upstreamTlsCa?: string };
+
+/** The public gateway and the call history. */
+export function gatewayModule(deps: GatewayModuleDeps) {
+  const gw: Gateway.GatewayDeps = {
+    ...deps,
+    resolveHost: cachedResolver(deps.resolveHost ?? systemResolver, 10_000),
+    history: createHistoryWriter(deps.db.sqlite),
+    buyerLimiter: createRateLimiter(deps.config.rate_limit_gateway_per_min, 60_000),
+    listingLimiter: createRateLimiter(deps.config.rate_limit_listing_per_min, 60_000),
+  };
+  return new Elysia({ prefix: '/api/v1', tags: ['gateway'] })
+    .use(deps.auth)
+    .onStop(() => gw.history.flush())
+    .post(
+      '/gateway/:listingId',
+      async ({ params, request, body }) => {
+        // Raw bytes: the seller must receive exactly what the buyer sent, and the hash covers them.
+        const reply = await Gateway.handleGatewayCall(gw, {
+          listingId: params.listingId,
+          authorization: request.headers.get('authorization'),
+          body: new Uint8Array(body as ArrayBuffer),
+          relayRequestId: request.headers.get('x-crochet-relay-request-id'),
+          paymentTx: request.headers.get('x-crochet-payment-tx'),
+          originCurrency: request.headers.get('x-crochet-origin-currency'),
+        });
+        return new Response(reply.body as Uint8Array<ArrayBuffer>, {
+          status: reply.httpStatus,
+          headers: { 'content-type': 'application/json', 'x-crochet-request-id': reply.requestId },
+        });
+      },
+      {
+        parse: 'arrayBuffer',
+        params: model.gatewayParams,
+        detail: {
+          summary: "Call a listing: the JSON body is forwarded byte for byte to the seller, whose JSON reply comes back",
+          description: 'Authorization: Bearer am_k_… (agent key). Paid listings answer 402 with a payment requirement first.',
+          security: [{ apiKey: [] }],
+        },
+      },
+    )
+    .get(
+      '/gateway-requests',
+      ({ caller, query }) => {
+        const { rows, total } = Gateway.listGatewayRequests(gw, caller.profileId, query);
+        return paged(rows, query.page, query.limit, total);
+      },
+      { auth: 'agent', query: model.historyQuery, response: pagedSchema(model.gatewayRequestSchema), detail: { summary: 'Your gateway calls, as buyer and seller' } },
+    )
+    .get('/gateway-requests/:id', ({ caller, params }) => ok(Gateway.getGatewayRequest(gw, caller.profileId, params.id)), {
+      auth: 'agent',
+      params: model.requestIdParams,
+      response: okSchema(model.gatewayRequestSchema),
+      detail: { summary: 'One gateway call (its buyer and seller only)' },
+    })
+    .get('/gateway-requests/:id/response', ({ caller, params }) => ok(Payments.getPaidResponse(gw, caller.profileId, params.id)), {
+      auth: 'agent',
+      params: model.requestIdParams,
+      response: okSchema(model.paidResponseSchema),
+      detail: { summary: "The seller's reply to a paid call, for its buyer, while kept (CROCHET_PAID_RESPONSE_TTL_SECONDS)" },
+    });
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { paginationQuery } from '../../shared/http/envelope.ts';
+import { GATEWAY_STATUSES } from './schema.ts';
+
+export const gatewayParams = z.object({ listingId: z.string().min(1).max(200) });
+
+const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO-8601 time').transform((s) => new Date(s).toISOString());
+
+export const historyQuery = z.object({
+  role: z.enum(['buyer', 'seller']).optional(),
+  listing_id: z.string().max(80).optional(),
+  status: z.enum(GATEWAY_STATUSES).optional(),
+  since: isoTime.optional(),
+  until: isoTime.optional(),
+  ...paginationQuery,
+});
+
+export const gatewayRequestSchema = z.object({
+  id: z.string(),
+  buyer_id: z.string(),
+  seller_id: z.string().nullable(),
+  listing_id: z.string(),
+  relay_request_id: z.string().nullable(),
+  role: z.enum(['buyer', 'seller', 'both']),
+  status: z.enum(GATEWAY_STATUSES),
+  http_status: z.number().int(),
+  seller_status: z.number().int().nullable(),
+  amount_micro_usd: z.number().int(),
+  total_latency_ms: z.number().int(),
+  upstream_latency_ms: z.number().int().nullable(),
+  request_bytes: z.number().int(),
+  response_bytes: z.number().int(),
+  error_code: z.string().nullable(),
+  created_at: z.string(),
+});
+
+export const requestIdParams = z.object({ id: z.string().min(1).max(80) });
+
+export const paidResponseSchema = z.object({ seller_status: z.number().int(), body: z.unknown(), expires_at: z.string() });

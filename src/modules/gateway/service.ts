@@ -1,0 +1,303 @@
+import { and, desc, eq, gte, lte, or, sql, type SQL } from 'drizzle-orm';
+import { immediate } from '../../db/tx.ts';
+import { AppError } from '../../shared/app-error.ts';
+import { CommonErrors } from '../../shared/errors.ts';
+import { prefixedId } from '../../shared/ids.ts';
+import type { RateLimiter } from '../../shared/rate-limit.ts';
+import type { Resolver } from '../../shared/upstream/guard.ts';
+import * as Identity from '../identity/service.ts';
+import * as Listings from '../listings/service.ts';
+import * as Payments from '../payments/service.ts';
+import { sha256Hex } from '../../shared/request-signing.ts';
+import { GatewayErrors } from './errors.ts';
+import { forwardCall, type ForwardResult } from './forward.ts';
+import type { HistoryWriter } from './history.ts';
+import { type GatewayRequestRow, type GatewayStatus, gatewayRequests } from './schema.ts';
+
+export type GatewayDeps = Payments.PaymentsDeps & {
+  resolveHost: Resolver;
+  history: HistoryWriter;
+  buyerLimiter: RateLimiter;
+  listingLimiter: RateLimiter;
+  /** Extra trusted CA for upstream TLS (tests only). */
+  upstreamTlsCa?: string;
+};
+
+export type GatewayReply = { httpStatus: number; body: Uint8Array; requestId: string };
+
+const MAX_LISTING_ID_LENGTH = 80;
+
+/**
+ * One gateway call: authenticate, limit, check the listing and body, forward, record. Throws
+ * AppError for every refusal (carrying X-Crochet-Request-Id once the call has an id).
+ */
+export async function handleGatewayCall(
+  deps: GatewayDeps,
+  call: {
+    listingId: string;
+    authorization: string | null;
+    body: Uint8Array;
+    relayRequestId: string | null;
+    paymentTx: string | null;
+    originCurrency: string | null;
+  },
+): Promise<GatewayReply> {
+  const startedAt = performance.now();
+  // Refusals before authentication are not recorded (SPEC §4): they count in metrics only.
+  const caller = Identity.authenticate(deps, call.authorization);
+  if (caller.accountType === 'human') throw GatewayErrors.humansCannotCall();
+
+  const requestId = prefixedId('gw_req_');
+  const base = {
+    id: requestId,
+    buyerId: caller.profileId,
+    listingId: call.listingId.slice(0, MAX_LISTING_ID_LENGTH),
+    requestBytes: call.body.byteLength,
+  };
+  const reject = (error: AppError, sellerId: string | null = null): never => {
+    record(deps, { ...base, sellerId, status: 'rejected', httpStatus: error.status, errorCode: error.code, startedAt });
+    throw withRequestId(error, requestId);
+  };
+
+  const buyerWait = deps.buyerLimiter.hit(caller.profileId);
+  if (buyerWait !== null) reject(CommonErrors.rateLimited(buyerWait));
+  const target = Listings.getGatewayTarget(deps, call.listingId);
+  if (!target) return reject(GatewayErrors.listingNotFound());
+  const sellerId = target.listing.ownerProfileId;
+  const listingWait = deps.listingLimiter.hit(target.listing.id);
+  if (listingWait !== null) reject(CommonErrors.rateLimited(listingWait), sellerId);
+  if (target.listing.status !== 'active') reject(GatewayErrors.listingNotActive(), sellerId);
+  const endpoint = target.endpoint;
+  if (!endpoint || endpoint.status !== 'active' || !endpoint.privateUrl) return reject(GatewayErrors.endpointDisabled(), sellerId);
+  if (call.body.byteLength > endpoint.maxRequestBytes) reject(GatewayErrors.bodyTooLarge(endpoint.maxRequestBytes), sellerId);
+  if (!isJson(call.body)) reject(GatewayErrors.bodyNotJson(), sellerId);
+  const forwardTarget = { listingId: target.listing.id, ...endpoint, privateUrl: endpoint.privateUrl };
+  const forward = (relayRequestId?: string) =>
+    forwardCall({
+      target: forwardTarget,
+      body: call.body,
+      requestId,
+      buyerId: caller.profileId,
+      ...(relayRequestId ? { relayRequestId } : {}),
+      now: deps.clock.now(),
+      allowPrivate: deps.config.allow_private_upstreams,
+      resolve: deps.resolveHost,
+      ...(deps.upstreamTlsCa ? { tlsCa: deps.upstreamTlsCa } : {}),
+    });
+  const attempt = { ...base, sellerId, startedAt };
+  if (target.listing.pricingModel === 'free') return finish(deps, attempt, await forward());
+  return paidCall(deps, attempt, call, { listingId: target.listing.id, priceMicroUsd: target.listing.priceMicroUsd }, forward);
+}
+
+type Attempt = { id: string; buyerId: string; listingId: string; requestBytes: number; sellerId: string; startedAt: number };
+
+/**
+ * SPEC §5: no relay id → a new intent and 402; with one → verify/settle, forward once, and on a
+ * handled call release the hold, consume the intent and record the row in one transaction.
+ */
+async function paidCall(
+  deps: GatewayDeps,
+  attempt: Attempt,
+  call: { body: Uint8Array; relayRequestId: string | null; paymentTx: string | null; originCurrency: string | null },
+  listing: { listingId: string; priceMicroUsd: number },
+  forward: (relayRequestId: string) => Promise<ForwardResult>,
+): Promise<GatewayReply> {
+  const bodySha256 = sha256Hex(call.body);
+  const refuse = (error: unknown, relayRequestId: string | null, amountMicroUsd = 0): never => {
+    if (!(error instanceof AppError)) throw error;
+    const status: GatewayStatus = error.status === 402 ? 'payment_required' : 'rejected';
+    record(deps, { ...attempt, status, httpStatus: error.status, errorCode: error.code, relayRequestId, amountMicroUsd });
+    throw withRequestId(error, attempt.id);
+  };
+
+  if (!call.relayRequestId) {
+    let created: Awaited<ReturnType<typeof Payments.createIntent>>;
+    try {
+      created = await Payments.createIntent(deps, {
+        buyerId: attempt.buyerId, sellerId: attempt.sellerId, listingId: listing.listingId,
+        priceMicroUsd: listing.priceMicroUsd, bodySha256, origin: call.originCurrency,
+      });
+    } catch (error) {
+      return refuse(error, null);
+    }
+    return refuse(created.error, created.intent.id, created.intent.amountMicroUsd);
+  }
+
+  let decision: Payments.PaidCallDecision;
+  try {
+    decision = await Payments.authorizePaidCall(deps, {
+      buyerId: attempt.buyerId, listingId: listing.listingId, bodySha256,
+      relayRequestId: call.relayRequestId, paymentTx: call.paymentTx,
+    });
+  } catch (error) {
+    return refuse(error, call.relayRequestId.slice(0, 80));
+  }
+  const intent = decision.intent;
+  if (decision.kind === 'pending') {
+    record(deps, { ...attempt, status: 'payment_pending', httpStatus: 202, relayRequestId: intent.id, amountMicroUsd: intent.amountMicroUsd });
+    const body = { success: true, data: { status: 'pending', relay_request_id: intent.id, retryable: true, retry_after_seconds: decision.retryAfterSeconds } };
+    return { httpStatus: 202, body: new TextEncoder().encode(JSON.stringify(body)), requestId: attempt.id };
+  }
+  try {
+    const result = await forward(intent.id);
+    const paid = { relayRequestId: intent.id, amountMicroUsd: intent.amountMicroUsd };
+    if (result.reply.kind === 'seller') {
+      const reply = result.reply;
+      // Handled by the seller: credit, consume and record together, or not at all.
+      immediate(deps.db.sqlite, () => {
+        Payments.completePaidCall(deps, intent, { gatewayRequestId: attempt.id, sellerStatus: reply.httpStatus, body: reply.body });
+        deps.history.writeNow(rowOf(deps, { ...attempt, ...paid, ...outcomeFields(result) }));
+      });
+      return { httpStatus: reply.httpStatus, body: reply.body, requestId: attempt.id };
+    }
+    // Seller failure: nothing credited, the settled intent stays usable for a retry.
+    return finish(deps, attempt, result, paid);
+  } finally {
+    decision.release();
+  }
+}
+
+function outcomeFields(result: ForwardResult) {
+  const reply = result.reply;
+  return {
+    status: result.status,
+    httpStatus: reply.kind === 'seller' ? reply.httpStatus : reply.error.status,
+    sellerStatus: result.sellerStatus,
+    upstreamLatencyMs: result.upstreamLatencyMs,
+    responseBytes: result.responseBytes,
+    errorCode: reply.kind === 'error' ? reply.error.code : null,
+  };
+}
+
+function finish(deps: GatewayDeps, base: Attempt, result: ForwardResult, paid: { relayRequestId?: string; amountMicroUsd?: number } = {}): GatewayReply {
+  const reply = result.reply;
+  record(deps, { ...base, ...paid, ...outcomeFields(result) });
+  if (reply.kind === 'error') throw withRequestId(reply.error, base.id);
+  return { httpStatus: reply.httpStatus, body: reply.body, requestId: base.id };
+}
+
+type RecordInput = {
+  id: string;
+  buyerId: string;
+  sellerId: string | null;
+  listingId: string;
+  status: GatewayStatus;
+  httpStatus: number;
+  requestBytes: number;
+  startedAt: number;
+  sellerStatus?: number | null;
+  upstreamLatencyMs?: number | null;
+  responseBytes?: number;
+  errorCode?: string | null;
+  relayRequestId?: string | null;
+  amountMicroUsd?: number;
+};
+
+const record = (deps: GatewayDeps, r: RecordInput) => deps.history.record(rowOf(deps, r));
+
+function rowOf(deps: GatewayDeps, r: RecordInput): GatewayRequestRow {
+  return {
+    id: r.id,
+    buyerId: r.buyerId,
+    sellerId: r.sellerId,
+    listingId: r.listingId,
+    relayRequestId: r.relayRequestId ?? null,
+    status: r.status,
+    httpStatus: r.httpStatus,
+    sellerStatus: r.sellerStatus ?? null,
+    amountMicroUsd: r.amountMicroUsd ?? 0,
+    totalLatencyMs: Math.round(performance.now() - r.startedAt),
+    upstreamLatencyMs: r.upstreamLatencyMs ?? null,
+    requestBytes: r.requestBytes,
+    responseBytes: r.responseBytes ?? 0,
+    errorCode: r.errorCode ?? null,
+    createdAt: deps.clock.now().toISOString(),
+  };
+}
+
+const withRequestId = (error: AppError, requestId: string) =>
+  new AppError(error.status, error.code, error.message, {
+    details: error.details,
+    recovery: error.recovery,
+    extra: error.extra,
+    headers: { ...error.headers, 'X-Crochet-Request-Id': requestId },
+  });
+
+function isJson(bytes: Uint8Array): boolean {
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    JSON.parse(text);
+    return text.trim().length > 0;
+  } catch {
+    return false;
+  }
+}
+
+export type GatewayRequestView = {
+  id: string;
+  buyer_id: string;
+  seller_id: string | null;
+  listing_id: string;
+  relay_request_id: string | null;
+  role: 'buyer' | 'seller' | 'both';
+  status: GatewayStatus;
+  http_status: number;
+  seller_status: number | null;
+  amount_micro_usd: number;
+  total_latency_ms: number;
+  upstream_latency_ms: number | null;
+  request_bytes: number;
+  response_bytes: number;
+  error_code: string | null;
+  created_at: string;
+};
+
+const view = (r: GatewayRequestRow, me: string): GatewayRequestView => ({
+  id: r.id,
+  buyer_id: r.buyerId,
+  seller_id: r.sellerId,
+  listing_id: r.listingId,
+  relay_request_id: r.relayRequestId,
+  role: r.buyerId === me && r.sellerId === me ? 'both' : r.buyerId === me ? 'buyer' : 'seller',
+  status: r.status,
+  http_status: r.httpStatus,
+  seller_status: r.sellerStatus,
+  amount_micro_usd: r.amountMicroUsd,
+  total_latency_ms: r.totalLatencyMs,
+  upstream_latency_ms: r.upstreamLatencyMs,
+  request_bytes: r.requestBytes,
+  response_bytes: r.responseBytes,
+  error_code: r.errorCode,
+  created_at: r.createdAt,
+});
+
+/** History of calls where the caller is the buyer or the seller. */
+export function listGatewayRequests(
+  deps: GatewayDeps,
+  profileId: string,
+  q: { role?: 'buyer' | 'seller'; listing_id?: string; status?: GatewayStatus; since?: string; until?: string; page: number; limit: number },
+) {
+  deps.history.flush();
+  const mine = q.role === 'buyer' ? eq(gatewayRequests.buyerId, profileId) : q.role === 'seller' ? eq(gatewayRequests.sellerId, profileId) : or(eq(gatewayRequests.buyerId, profileId), eq(gatewayRequests.sellerId, profileId));
+  const filters: (SQL | undefined)[] = [
+    mine,
+    q.listing_id ? eq(gatewayRequests.listingId, q.listing_id) : undefined,
+    q.status ? eq(gatewayRequests.status, q.status) : undefined,
+    q.since ? gte(gatewayRequests.createdAt, q.since) : undefined,
+    q.until ? lte(gatewayRequests.createdAt, q.until) : undefined,
+  ];
+  const where = and(...filters);
+  const { db } = deps.db;
+  const total = db.select({ n: sql<number>`count(*)` }).from(gatewayRequests).where(where).get()?.n ?? 0;
+  const rows = db.select().from(gatewayRequests).where(where).orderBy(desc(gatewayRequests.createdAt), desc(gatewayRequests.id))
+    .limit(q.limit).offset((q.page - 1) * q.limit).all();
+  return { rows: rows.map((r) => view(r, profileId)), total };
+}
+
+/** One call, visible to its buyer and seller only (404 for anyone else). */
+export function getGatewayRequest(deps: GatewayDeps, profileId: string, id: string): GatewayRequestView {
+  deps.history.flush();
+  const row = deps.db.db.select().from(gatewayRequests).where(eq(gatewayRequests.id, id)).get();
+  if (!row || (row.buyerId !== profileId && row.sellerId !== profileId)) throw GatewayErrors.requestNotFound();
+  return view(row, profileId);
+}

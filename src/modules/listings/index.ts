@@ -1,0 +1,116 @@
+import { Elysia } from 'elysia';
+import type { CoreDeps } from '../../shared/deps.ts';
+import type { authPlugin } from '../../shared/http/auth.ts';
+import { jsonBody, ok, okSchema, paged, pagedSchema } from '../../shared/http/envelope.ts';
+import { AppError } from '../../shared/app-error.ts';
+import * as Identity from '../identity/service.ts';
+import * as model from './model.ts';
+import * as Listings from './service.ts';
+
+export type ListingsDeps = CoreDeps & { auth: ReturnType<typeof authPlugin> };
+
+/**
+ * Categories, listings and their gateway endpoints.
+ *
+ * Visibility: `GET /listings` and `GET /listings/:id` show active listings to everyone; a
+ * listing's owner also sees it in any status by id/slug (with its API key) and lists all of
+ * theirs with `GET /me/listings`. Owner-only routes answer 404 NOT_FOUND to every other agent,
+ * exactly as for a listing that does not exist, so they reveal nothing.
+ */
+export function listingsModule(deps: ListingsDeps) {
+  // Public reads accept an optional key, only to let owners see their non-active listings; a
+  // bad key there is treated as no key (it must not tell a stranger that a draft exists).
+  const viewerOf = (authorization: string | null): string | null => {
+    if (!authorization) return null;
+    try {
+      return Identity.authenticate(deps, authorization).profileId;
+    } catch (error) {
+      if (error instanceof AppError) return null;
+      throw error;
+    }
+  };
+
+  return new Elysia({ prefix: '/api/v1', tags: ['listings'] })
+    .use(deps.auth)
+    .get('/categories', () => ok(Listings.listCategories(deps)), {
+      response: okSchema(model.categorySchema.array()),
+      detail: { summary: 'Listing categories' },
+    })
+    .get(
+      '/listings',
+      ({ query }) => {
+        const page = Listings.searchListings(deps, query);
+        return paged(page.items, page.page, page.limit, page.total);
+      },
+      { query: model.searchQuery, response: pagedSchema(model.listingSchema), detail: { summary: 'Search active listings' } },
+    )
+    .get(
+      '/me/listings',
+      ({ caller, query }) => {
+        const page = Listings.listOwnListings(deps, caller.profileId, query);
+        return paged(page.items, page.page, page.limit, page.total);
+      },
+      { auth: 'agent', query: model.mineQuery, response: pagedSchema(model.listingSchema), detail: { summary: 'Your listings, every status' } },
+    )
+    .post('/listings/challenge', ({ caller }) => ok(Listings.createListingChallenge(deps, caller.profileId)), {
+      auth: 'agent',
+      response: okSchema(model.listingChallengeSchema),
+      detail: { summary: 'Proof-of-work puzzle for publishing a listing' },
+    })
+    .post(
+      '/listings',
+      async ({ caller, body, set }) => {
+        const created = await Listings.createListing(deps, caller.profileId, body);
+        set.status = 201;
+        return ok(created);
+      },
+      {
+        auth: 'agent',
+        ...jsonBody(model.createListingBody),
+        response: { 201: okSchema(model.createdListingSchema) },
+        detail: { summary: 'Publish a listing (signing secret shown once)' },
+      },
+    )
+    .get('/listings/:id', ({ params, request }) => ok(Listings.getListing(deps, params.id, viewerOf(request.headers.get('authorization')))), {
+      params: model.idParams,
+      response: okSchema(model.listingSchema),
+      detail: { summary: 'One listing, by id or slug' },
+    })
+    .patch('/listings/:id', async ({ caller, params, body }) => ok(await Listings.updateListing(deps, caller.profileId, params.id, body)), {
+      auth: 'agent',
+      params: model.idParams,
+      ...jsonBody(model.patchListingBody),
+      response: okSchema(model.patchedListingSchema),
+      detail: { summary: 'Change a listing (owner)' },
+    })
+    .get('/listings/:id/endpoint', ({ caller, params }) => ok(Listings.getEndpointMetadata(deps, caller.profileId, params.id)), {
+      auth: 'agent',
+      params: model.idParams,
+      response: okSchema(model.endpointMetadataSchema),
+      detail: { summary: 'Gateway endpoint metadata (owner; no URL path, auth value or secret)' },
+    })
+    .put('/listings/:id/endpoint', async ({ caller, params, body }) => ok(await Listings.updateEndpoint(deps, caller.profileId, params.id, body)), {
+      auth: 'agent',
+      params: model.idParams,
+      ...jsonBody(model.updateEndpointBody),
+      response: okSchema(model.updatedEndpointSchema),
+      detail: { summary: 'Change the gateway endpoint (owner)' },
+    })
+    .post('/listings/:id/endpoint/test', async ({ caller, params }) => ok(await Listings.testEndpoint(deps, caller.profileId, params.id)), {
+      auth: 'agent',
+      params: model.idParams,
+      response: okSchema(model.endpointTestSchema),
+      detail: { summary: 'Send a signed test call to the endpoint (owner)' },
+    })
+    .post(
+      '/listings/:id/endpoint/rotate-secret',
+      ({ caller, params, body }) => ok(Listings.rotateSigningSecret(deps, caller.profileId, params.id, body.grace_seconds)),
+      {
+        auth: 'agent',
+        params: model.idParams,
+        ...jsonBody(model.rotateSecretBody),
+        response: okSchema(model.rotatedSecretSchema),
+        detail: { summary: 'New signing secret (shown once); the old one signs a second header during the grace period' },
+      },
+    );
+}

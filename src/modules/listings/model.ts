@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { paginationQuery } from '../../shared/http/envelope.ts';
+import { ENDPOINT_STATUSES, LISTING_STATUSES, PRICING_MODELS } from './schema.ts';
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const tag = z.string().trim().toLowerCase().min(1).max(32);
+const price = z.union([z.number(), z.string().max(40)]);
+const endpointUrl = z.string().min(1).max(2048);
+
+export const MIN_TIMEOUT_MS = 1_000;
+export const MAX_TIMEOUT_MS = 60_000;
+export const MIN_BODY_LIMIT_BYTES = 1024;
+export const MAX_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+export const MAX_GRACE_SECONDS = 30 * 86_400;
+
+// ── requests ────────────────────────────────────────────────────────────────
+
+export const idParams = z.object({ id: z.string().min(1).max(128) });
+
+export const createListingBody = z.object({
+  pow_nonce: z.string().min(1).max(128),
+  name: text(120),
+  description: text(5000),
+  category: z.string().trim().toLowerCase().min(1).max(64),
+  tags: z.array(tag).max(10).default([]),
+  delivery_type: z.literal('api').default('api'),
+  auth_method: z.literal('none').default('none'),
+  formats: z.array(z.literal('json')).length(1).default(['json']),
+  connection_instructions: z.string().trim().max(5000).default(''),
+  pricing_model: z.enum(PRICING_MODELS),
+  pricing_amount: price,
+  pricing_currency: z.literal('USD').default('USD'),
+  private_endpoint_url: endpointUrl.optional(),
+  status: z.enum(LISTING_STATUSES).default('draft'),
+});
+export type CreateListingInput = z.infer<typeof createListingBody>;
+
+export const patchListingBody = z
+  .object({
+    name: text(120),
+    description: text(5000),
+    category: z.string().trim().toLowerCase().min(1).max(64),
+    tags: z.array(tag).max(10),
+    delivery_type: z.literal('api'),
+    auth_method: z.literal('none'),
+    formats: z.array(z.literal('json')).length(1),
+    connection_instructions: z.string().trim().max(5000),
+    pricing_model: z.enum(PRICING_MODELS),
+    pricing_amount: price,
+    pricing_currency: z.literal('USD'),
+    private_endpoint_url: endpointUrl,
+    status: z.enum(LISTING_STATUSES),
+  })
+  .partial()
+  .refine((b) => Object.values(b).some((v) => v !== undefined), 'send at least one field to change');
+export type PatchListingInput = z.infer<typeof patchListingBody>;
+
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const SORTS = ['newest', 'popular', 'price_low', 'price_high', 'rating'] as const;
+export type ListingSort = (typeof SORTS)[number];
+
+export const searchQuery = z.object({
+  /** Free text; without `sort` results come by relevance. */
+  q: z.string().max(1000).optional(),
+  category: z.string().trim().toLowerCase().min(1).max(64).optional(),
+  pricing_model: z.enum(PRICING_MODELS).optional(),
+  min_score: z.coerce.number().int().min(0).max(1000).optional(),
+  verified: flag.optional(),
+  sort: z.enum(SORTS).optional(),
+  ...paginationQuery,
+});
+export type SearchQuery = z.infer<typeof searchQuery>;
+
+export const mineQuery = z.object({ status: z.enum(LISTING_STATUSES).optional(), ...paginationQuery });
+
+export const updateEndpointBody = z
+  .object({
+    private_endpoint_url: endpointUrl,
+    upstream_auth_header_name: z.string().trim().min(1).max(64).nullable(),
+    upstream_auth_header_value: z.string().min(1).max(4096).nullable(),
+    timeout_ms: z.number().int().min(MIN_TIMEOUT_MS).max(MAX_TIMEOUT_MS),
+    max_request_bytes: z.number().int().min(MIN_BODY_LIMIT_BYTES).max(MAX_BODY_LIMIT_BYTES),
+    max_response_bytes: z.number().int().min(MIN_BODY_LIMIT_BYTES).max(MAX_BODY_LIMIT_BYTES),
+    status: z.enum(ENDPOINT_STATUSES),
+  })
+  .partial()
+  .refine((b) => Object.values(b).some((v) => v !== undefined), 'send at least one field to change');
+export type UpdateEndpointInput = z.infer<typeof updateEndpointBody>;
+
+export const rotateSecretBody = z.object({
+  grace_seconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).default(86_400),
+});
+
+// ── responses: every field that may leave the server is named here ─────────
+
+export const categorySchema = z.object({ id: z.string(), slug: z.string(), name: z.string() });
+
+export const powSchema = z.object({
+  algorithm: z.literal('sha256'),
+  challenge: z.string(),
+  difficulty: z.number().int(),
+  expires_at: z.string(),
+});
+export const listingChallengeSchema = z.object({ pow: powSchema });
+
+export const TIERS = ['low', 'moderate', 'trusted', 'elite', 'exceptional'] as const;
+export const providerSchema = z.object({
+  id: z.string(),
+  display_name: z.string(),
+  account_type: z.enum(['agent', 'human', 'human_claimed_agent']),
+  score: z.number().int(),
+  tier: z.enum(TIERS),
+  verified: z.boolean(),
+});
+
+export const listingSchema = z.object({
+  id: z.string(),
+  slug: z.string(),
+  name: z.string(),
+  description: z.string(),
+  category: z.string(),
+  tags: z.array(z.string()),
+  delivery_type: z.literal('api'),
+  auth_method: z.literal('none'),
+  formats: z.array(z.literal('json')),
+  connection_instructions: z.string(),
+  pricing_model: z.enum(PRICING_MODELS),
+  pricing_amount: z.string(),
+  pricing_currency: z.literal('USD'),
+  status: z.enum(LISTING_STATUSES),
+  gateway_url: z.string(),
+  provider: providerSchema,
+  rating: z.object({ average: z.number(), count: z.number().int() }),
+  stats: z.object({ calls: z.number().int(), success_rate: z.number().nullable(), p50_latency_ms: z.number().int().nullable() }),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type ListingView = z.infer<typeof listingSchema>;
+
+const limitsShape = {
+  status: z.enum(ENDPOINT_STATUSES),
+  timeout_ms: z.number().int(),
+  max_request_bytes: z.number().int(),
+  max_response_bytes: z.number().int(),
+  /** Host (and port) of the private URL; the path and query are never shown again. */
+  host: z.string().nullable(),
+  has_upstream_auth: z.boolean(),
+};
+
+/** The endpoint as the creation response shows it: the signing secret, this once. */
+export const createdEndpointSchema = z.object({ signing_secret: z.string(), secret_prefix: z.string(), ...limitsShape });
+
+export const lastTestSchema = z.object({
+  ok: z.boolean(),
+  status: z.number().int().nullable(),
+  latency_ms: z.number().int().nullable(),
+  json: z.boolean(),
+  error_code: z.string().nullable(),
+  tested_at: z.string(),
+});
+
+/** Safe endpoint metadata for the owner: no URL path, no auth value, no secret. */
+export const endpointMetadataSchema = z.object({
+  listing_id: z.string(),
+  configured: z.boolean(),
+  ...limitsShape,
+  upstream_auth_header_name: z.string().nullable(),
+  secret_prefix: z.string(),
+  secret_rotated_at: z.string().nullable(),
+  previous_secret_valid_until: z.string().nullable(),
+  last_test: lastTestSchema.nullable(),
+  updated_at: z.string(),
+});
+export type EndpointMetadata = z.infer<typeof endpointMetadataSchema>;
+
+const warnings = z.array(z.string());
+export const createdListingSchema = listingSchema.extend({ gateway_endpoint: createdEndpointSchema, warnings });
+export const patchedListingSchema = listingSchema.extend({ warnings });
+export const updatedEndpointSchema = endpointMetadataSchema.extend({ warnings });
+
+export const endpointTestSchema = z.object({
+  ok: z.boolean(),
+  status: z.number().int().nullable(),
+  latency_ms: z.number().int().nullable(),
+  json: z.boolean(),
+  error_code: z.string().optional(),
+  request_id: z.string(),
+  tested_at: z.string(),
+});
+
+export const rotatedSecretSchema = z.object({
+  signing_secret: z.string(),
+  secret_prefix: z.string(),
+  secret_rotated_at: z.string(),
+  previous_secret_valid_until: z.string().nullable(),
+});

@@ -1,0 +1,205 @@
+/**
+ * Listings: categories, creation (with its proof of work), reads, owner updates, and the one
+ * lookup the gateway needs (`getGatewayTarget`). Framework-free; handlers call these.
+ */
+import { asc, eq } from 'drizzle-orm';
+import { immediate } from '../../db/tx.ts';
+import { iso } from '../../shared/clock.ts';
+import type { CoreDeps } from '../../shared/deps.ts';
+import { newId } from '../../shared/ids.ts';
+import { MoneyParseError, microToDecimalString, parseUsdToMicro } from '../../shared/money.ts';
+import { consumeListingChallenge, findSolvedChallenge } from './challenges.ts';
+import { endpointRow, hostOf, insertEndpoint, open, previousInGrace, secretPrefixOf, setPrivateUrl, vetForSave } from './endpoint-store.ts';
+import { ListingErrors } from './errors.ts';
+import type { CreateListingInput, PatchListingInput } from './model.ts';
+import { categories, listings, type ListingStatus, type PricingModel } from './schema.ts';
+import { uniqueSlug, slugify } from './slug.ts';
+import { findListing, presentListing, requireOwnedListing } from './store.ts';
+
+export { createListingChallenge } from './challenges.ts';
+export { getEndpointMetadata, rotateSigningSecret, testEndpoint, updateEndpoint } from './endpoint.ts';
+export { providerScore, tierOf, VERIFIED_MIN_SCORE } from './provider.ts';
+export { ftsQuery, listOwnListings, searchListings } from './search.ts';
+
+/** All categories, in their display order. */
+export function listCategories(deps: CoreDeps) {
+  return deps.db.db
+    .select({ id: categories.id, slug: categories.slug, name: categories.name })
+    .from(categories)
+    .orderBy(asc(categories.position), asc(categories.slug))
+    .all();
+}
+
+function categoryIdOf(deps: CoreDeps, slug: string): string {
+  const row = deps.db.db.select({ id: categories.id }).from(categories).where(eq(categories.slug, slug)).get();
+  if (!row) throw ListingErrors.unknownCategory();
+  return row.id;
+}
+
+/** Validated price in micro-USD: 0 for free; > 0 and ≤ CROCHET_MAX_PRICE_USD per call; ≤ 6 decimals. */
+export function priceMicroUsd(deps: CoreDeps, model: PricingModel, amount: number | string): number {
+  let micro: number;
+  try {
+    micro = parseUsdToMicro(amount);
+  } catch (error) {
+    if (error instanceof MoneyParseError) throw ListingErrors.invalidPrice(`pricing_amount: ${error.message}.`);
+    throw error;
+  }
+  if (model === 'free' && micro !== 0) throw ListingErrors.invalidPrice('A free listing has pricing_amount 0.');
+  if (model === 'per_call') {
+    if (micro === 0) throw ListingErrors.invalidPrice('A per_call listing costs more than 0.');
+    const max = parseUsdToMicro(deps.config.max_price_usd);
+    if (micro > max) throw ListingErrors.invalidPrice(`pricing_amount exceeds this instance's maximum of ${microToDecimalString(max)} USD.`);
+  }
+  return micro;
+}
+
+const dedupe = (tags: string[]) => [...new Set(tags)];
+
+/**
+ * Publishes a listing (proof of work first, then every field; the puzzle is consumed only when
+ * the listing is stored). Returns the owner's view with the signing secret, shown this once.
+ */
+export async function createListing(deps: CoreDeps, ownerId: string, input: CreateListingInput) {
+  const challenge = findSolvedChallenge(deps, ownerId, input.pow_nonce);
+  const categoryId = categoryIdOf(deps, input.category);
+  const price = priceMicroUsd(deps, input.pricing_model, input.pricing_amount);
+  const url = input.private_endpoint_url ?? null;
+  if (input.status !== 'draft' && url === null) throw ListingErrors.endpointUrlRequired();
+  const warnings = url === null ? [] : await vetForSave(deps, url);
+
+  const { id, secret } = immediate(deps.db.sqlite, () => {
+    consumeListingChallenge(deps, challenge.id);
+    const now = iso(deps.clock.now());
+    const listingId = newId();
+    deps.db.db
+      .insert(listings)
+      .values({
+        id: listingId,
+        slug: uniqueSlug(deps.db.sqlite, slugify(input.name)),
+        ownerProfileId: ownerId,
+        name: input.name,
+        description: input.description,
+        categoryId,
+        tags: dedupe(input.tags),
+        formats: input.formats,
+        connectionInstructions: input.connection_instructions,
+        pricingModel: input.pricing_model,
+        priceMicroUsd: price,
+        status: input.status,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .run();
+    return { id: listingId, secret: insertEndpoint(deps, listingId, url, now) };
+  });
+  const endpoint = endpointRow(deps, id);
+  if (!endpoint) throw new Error('endpoint row missing after insert');
+  return {
+    ...getListing(deps, id, ownerId),
+    gateway_endpoint: {
+      signing_secret: secret,
+      secret_prefix: secretPrefixOf(secret),
+      status: endpoint.status,
+      timeout_ms: endpoint.timeoutMs,
+      max_request_bytes: endpoint.maxRequestBytes,
+      max_response_bytes: endpoint.maxResponseBytes,
+      host: hostOf(url),
+      has_upstream_auth: false,
+    },
+    warnings,
+  };
+}
+
+/** A listing by id or slug: public when active; otherwise only its owner sees it (others get 404). */
+export function getListing(deps: CoreDeps, idOrSlug: string, viewerId?: string | null) {
+  const row = findListing(deps, idOrSlug);
+  if (!row || (row.status !== 'active' && row.owner_profile_id !== viewerId)) throw ListingErrors.notFound();
+  return presentListing(deps, row);
+}
+
+/** Owner update of any listing field, status moves included; a new private URL is vetted again. */
+export async function updateListing(deps: CoreDeps, ownerId: string, idOrSlug: string, input: PatchListingInput) {
+  const current = requireOwnedListing(deps, ownerId, idOrSlug);
+  const categoryId = input.category === undefined ? undefined : categoryIdOf(deps, input.category);
+  const model = input.pricing_model ?? current.pricing_model;
+  const price =
+    input.pricing_model === undefined && input.pricing_amount === undefined
+      ? undefined
+      : priceMicroUsd(deps, model, input.pricing_amount ?? microToDecimalString(current.price_micro_usd));
+  const warnings = input.private_endpoint_url === undefined ? [] : await vetForSave(deps, input.private_endpoint_url);
+
+  immediate(deps.db.sqlite, () => {
+    const endpoint = endpointRow(deps, current.id);
+    const status: ListingStatus = input.status ?? current.status;
+    const hasUrl = input.private_endpoint_url !== undefined || (endpoint?.privateUrl ?? null) !== null;
+    if (status !== 'draft' && !hasUrl) throw ListingErrors.endpointUrlRequired();
+    const now = iso(deps.clock.now());
+    if (input.private_endpoint_url !== undefined) setPrivateUrl(deps, current.id, input.private_endpoint_url, now);
+    deps.db.db
+      .update(listings)
+      .set({
+        updatedAt: now,
+        ...(input.name === undefined ? {} : { name: input.name }),
+        ...(input.description === undefined ? {} : { description: input.description }),
+        ...(categoryId === undefined ? {} : { categoryId }),
+        ...(input.tags === undefined ? {} : { tags: dedupe(input.tags) }),
+        ...(input.connection_instructions === undefined ? {} : { connectionInstructions: input.connection_instructions }),
+        ...(input.pricing_model === undefined ? {} : { pricingModel: input.pricing_model }),
+        ...(price === undefined ? {} : { priceMicroUsd: price }),
+        ...(input.status === undefined ? {} : { status: input.status }),
+      })
+      .where(eq(listings.id, current.id))
+      .run();
+  });
+  return { ...getListing(deps, current.id, ownerId), warnings };
+}
+
+export type GatewayTarget = {
+  listing: { id: string; ownerProfileId: string; status: ListingStatus; pricingModel: PricingModel; priceMicroUsd: number };
+  endpoint: {
+    status: 'active' | 'disabled';
+    /** Null only for a draft that never had a URL; such a listing cannot be active. */
+    privateUrl: string | null;
+    upstreamAuth?: { name: string; value: string };
+    signingSecret: string;
+    /** Present only while a rotated-out secret is in its grace period. */
+    previousSigningSecret?: string;
+    timeoutMs: number;
+    maxRequestBytes: number;
+    maxResponseBytes: number;
+  };
+};
+
+/**
+ * Everything the gateway needs to forward one call, secrets opened in memory; null when the
+ * listing does not exist. No cache: two indexed reads and up to four AES-GCM opens cost a few
+ * microseconds, and a cache would have to track every write and each grace period's end.
+ * Throws `VaultError` if a value does not open (wrong master key): an operator problem, a 500.
+ */
+export function getGatewayTarget(deps: CoreDeps, listingId: string): GatewayTarget | null {
+  const listing = deps.db.db
+    .select({ id: listings.id, ownerProfileId: listings.ownerProfileId, status: listings.status, pricingModel: listings.pricingModel, priceMicroUsd: listings.priceMicroUsd })
+    .from(listings)
+    .where(eq(listings.id, listingId))
+    .get();
+  if (!listing) return null;
+  const row = endpointRow(deps, listingId);
+  if (!row) return null;
+  const now = iso(deps.clock.now());
+  const authValue = open(deps, 'upstream_auth_value', listingId, row.upstreamAuthValue);
+  const previous = previousInGrace(row, now) ? open(deps, 'previous_signing_secret', listingId, row.previousSigningSecret) : null;
+  return {
+    listing,
+    endpoint: {
+      status: row.status,
+      privateUrl: open(deps, 'private_url', listingId, row.privateUrl),
+      ...(row.upstreamAuthHeaderName !== null && authValue !== null ? { upstreamAuth: { name: row.upstreamAuthHeaderName, value: authValue } } : {}),
+      signingSecret: open(deps, 'signing_secret', listingId, row.signingSecret),
+      ...(previous === null ? {} : { previousSigningSecret: previous }),
+      timeoutMs: row.timeoutMs,
+      maxRequestBytes: row.maxRequestBytes,
+      maxResponseBytes: row.maxResponseBytes,
+    },
+  };
+}

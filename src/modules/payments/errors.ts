@@ -1,0 +1,79 @@
+import { AppError, type Recovery } from '../../shared/app-error.ts';
+
+const KEEP = ['relay_request_id', 'body'];
+
+const payAndRetry = (summary: string): Recovery => ({
+  retryable: true,
+  next_action: 'complete_payment_and_retry',
+  summary,
+  preserve: KEEP,
+});
+
+const newIntent = (summary: string): Recovery => ({
+  retryable: true,
+  next_action: 'request_new_payment',
+  summary,
+  discard: ['relay_request_id'],
+  preserve: ['body'],
+});
+
+/** Payment codes (SPEC §5). `payment` is the 402 requirement object, added where the buyer still has to pay. */
+export const PaymentErrors = {
+  notConfigured: () =>
+    new AppError(503, 'PAYMENTS_NOT_CONFIGURED', 'This instance has no payment routes, so paid listings cannot be called.', {
+      recovery: { retryable: false, next_action: 'contact_operator', summary: 'The operator must configure CROCHET_PAYMENT_ROUTES.' },
+    }),
+  required: (payment: object) =>
+    new AppError(402, 'PAYMENT_REQUIRED', 'This call must be paid for on chain first.', {
+      recovery: payAndRetry('Pay payment.amount_atomic of a route\'s asset to its pay_to, then retry the same body with X-Crochet-Relay-Request-Id (and X-Crochet-Payment-Tx).'),
+      extra: { payment },
+    }),
+  notFound: (payment: object) =>
+    new AppError(402, 'PAYMENT_NOT_FOUND', 'No payment for this relay request was found on chain yet.', {
+      recovery: { ...payAndRetry('Pay, or wait for the transaction to be seen, then retry with the same relay request id.'), retry_after_seconds: 5 },
+      extra: { payment },
+    }),
+  rejected: (code: string, message: string, payment: object) =>
+    new AppError(402, code, message, {
+      recovery: payAndRetry('The transaction found does not pay for this call; make a correct payment and retry with the same relay request id.'),
+      extra: { payment },
+    }),
+  routeMinimumNotMet: (hasSolanaWallet: boolean) =>
+    new AppError(422, 'PAYMENT_ROUTE_MINIMUM_NOT_MET', 'No payment route you can use accepts a payment this small.', {
+      recovery: hasSolanaWallet
+        ? { retryable: true, next_action: 'use_solana_route', summary: 'Retry without limiting X-Crochet-Origin-Currency to EVM: a Solana route accepts this price.' }
+        : { retryable: true, next_action: 'link_solana_wallet', summary: 'Link a Solana wallet (POST /api/v1/me/wallets) and pay on Solana, where small payments are accepted.' },
+    }),
+  intentNotFound: () =>
+    new AppError(404, 'PAYMENT_INTENT_NOT_FOUND', 'No payment intent with this relay request id belongs to you.', {
+      recovery: newIntent('Call again without X-Crochet-Relay-Request-Id to get a new payment requirement.'),
+    }),
+  intentExpired: () =>
+    new AppError(410, 'PAYMENT_INTENT_EXPIRED', 'This relay request id has expired.', {
+      recovery: newIntent('Call again without X-Crochet-Relay-Request-Id; a payment made for the expired intent is refunded by the operator if it was settled.'),
+    }),
+  requestMismatch: () =>
+    new AppError(409, 'PAYMENT_REQUEST_MISMATCH', 'This relay request id was issued for another listing or another body.', {
+      recovery: { retryable: false, next_action: 'fix_request', summary: 'Retry with exactly the body (byte for byte) and listing the relay request id was issued for.', preserve: KEEP },
+    }),
+  intentConsumed: () =>
+    new AppError(409, 'PAYMENT_INTENT_CONSUMED', 'This relay request id already paid for a completed call.', {
+      recovery: newIntent('Fetch that call\'s reply with GET /api/v1/gateway-requests/:id/response, or start a new paid call.'),
+    }),
+  alreadyUsed: () =>
+    new AppError(409, 'PAYMENT_ALREADY_USED', 'This transaction already paid for another call.', {
+      recovery: { retryable: false, next_action: 'complete_payment_and_retry', summary: 'Each transfer pays for one call: make a new payment for this relay request id.', preserve: KEEP },
+    }),
+  inProgress: () =>
+    new AppError(409, 'PAYMENT_IN_PROGRESS', 'A call paid by this relay request id is being forwarded right now.', {
+      recovery: { retryable: true, next_action: 'retry_later', summary: 'Wait for the call in flight; then check GET /api/v1/gateway-requests?relay… or retry.', retry_after_seconds: 2, preserve: KEEP },
+    }),
+  txRequired: () =>
+    new AppError(400, 'PAYMENT_TX_REQUIRED', 'EVM payments need the transaction hash in X-Crochet-Payment-Tx.', {
+      recovery: { retryable: true, next_action: 'fix_request', summary: 'Retry with X-Crochet-Payment-Tx: 0x… (the transfer\'s transaction hash).', preserve: KEEP },
+    }),
+  responseNotFound: () =>
+    new AppError(404, 'NOT_FOUND', 'No stored reply for this gateway request.', {
+      recovery: { retryable: false, next_action: 'fix_request', summary: 'Replies are kept for paid calls only, for a limited time, for their buyer.' },
+    }),
+};

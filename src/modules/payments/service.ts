@@ -1,0 +1,306 @@
+import { and, eq, inArray, lte } from 'drizzle-orm';
+import { immediate } from '../../db/tx.ts';
+import { AppError } from '../../shared/app-error.ts';
+import type { CoreDeps } from '../../shared/deps.ts';
+import { microToDecimalString } from '../../shared/money.ts';
+import { prefixedId } from '../../shared/ids.ts';
+import * as Identity from '../identity/service.ts';
+import * as Ledger from '../ledger/service.ts';
+import type { Vault } from '../vault/service.ts';
+import { PaymentErrors } from './errors.ts';
+import { buildOfferedRoutes, type ChainVerifiers, isEvm, paymentObject } from './offer.ts';
+import { paidResponses, type PaymentIntent, paymentIntents, paymentSettlements } from './schema.ts';
+import { invalidPaymentTx, type PaymentVerification } from './verification-result.ts';
+
+export { buildVerifiers, type ChainVerifiers } from './offer.ts';
+export type { PaymentIntent } from './schema.ts';
+
+export type PaymentsDeps = CoreDeps & {
+  vault: Vault;
+  verifiers: ChainVerifiers;
+  /** Intents whose call is being forwarded now (one process serves the instance). */
+  inFlight: Set<string>;
+  /** Verifications under way, shared by concurrent retries of one intent. */
+  verifying: Map<string, Promise<RoutedVerification>>;
+};
+
+/** A verdict and the route network it came from. */
+type RoutedVerification = PaymentVerification & { network: string | null };
+
+const MAX_STORED_RESPONSE_BYTES = 1024 * 1024;
+const EVM_TX = /^0x[0-9a-fA-F]{64}$/;
+const SOLANA_SIGNATURE = /^[1-9A-HJ-NP-Za-km-z]{64,90}$/;
+
+const getIntent = (deps: PaymentsDeps, id: string) => deps.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, id)).get();
+
+/** Creates a payment intent for this buyer, listing and body; the caller answers 402 with `error`. */
+export async function createIntent(
+  deps: PaymentsDeps,
+  args: { buyerId: string; sellerId: string; listingId: string; priceMicroUsd: number; bodySha256: string; origin: string | null },
+): Promise<{ intent: PaymentIntent; error: AppError }> {
+  const routes = await buildOfferedRoutes(deps, { priceMicroUsd: args.priceMicroUsd, sellerId: args.sellerId, buyerId: args.buyerId, origin: args.origin });
+  const now = deps.clock.now();
+  const intent: PaymentIntent = {
+    id: prefixedId('rly_'),
+    buyerId: args.buyerId,
+    sellerId: args.sellerId,
+    listingId: args.listingId,
+    bodySha256: args.bodySha256,
+    amountMicroUsd: args.priceMicroUsd,
+    feeBps: deps.config.fee_bps,
+    routes,
+    status: 'open',
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + deps.config.payment_intent_ttl_seconds * 1000).toISOString(),
+    settlementKey: null,
+    settledNetwork: null,
+    settledTxRef: null,
+    settledAt: null,
+    consumedAt: null,
+    gatewayRequestId: null,
+    refundTxRef: null,
+    refundedAt: null,
+  };
+  deps.db.db.insert(paymentIntents).values(intent).run();
+  return { intent, error: PaymentErrors.required(paymentObject(intent)) };
+}
+
+export type PaidCallDecision =
+  | { kind: 'forward'; intent: PaymentIntent; release(): void }
+  | { kind: 'pending'; intent: PaymentIntent; retryAfterSeconds: number };
+
+/**
+ * A retry with X-Crochet-Relay-Request-Id: checks the intent, verifies the payment on chain when it
+ * is not settled yet, settles it, and takes the intent's forwarding lock. Concurrent retries of one
+ * intent share one verification and only one of them gets the lock (the rest: PAYMENT_IN_PROGRESS).
+ */
+export async function authorizePaidCall(
+  deps: PaymentsDeps,
+  args: { buyerId: string; listingId: string; bodySha256: string; relayRequestId: string; paymentTx: string | null },
+): Promise<PaidCallDecision> {
+  let intent = checkIntent(deps, args);
+  if (intent.status === 'open') {
+    const verification = await sharedVerification(deps, intent, args.paymentTx);
+    // Re-read after the await: another retry may have settled or consumed it meanwhile.
+    intent = checkIntent(deps, args);
+    if (intent.status === 'open') {
+      switch (verification.status) {
+        case 'pending':
+          return { kind: 'pending', intent, retryAfterSeconds: verification.retryAfterSeconds };
+        case 'not_found':
+          throw PaymentErrors.notFound(paymentObject(intent));
+        case 'rejected':
+          throw PaymentErrors.rejected(verification.code, verification.message, paymentObject(intent));
+        case 'verified':
+          intent = settle(deps, intent, verification, verification.network ?? '');
+      }
+    }
+  }
+  // No await between the check above and taking the lock: exactly one retry forwards.
+  if (deps.inFlight.has(intent.id)) throw PaymentErrors.inProgress();
+  deps.inFlight.add(intent.id);
+  const id = intent.id;
+  return { kind: 'forward', intent, release: () => deps.inFlight.delete(id) };
+}
+
+function checkIntent(deps: PaymentsDeps, args: { buyerId: string; listingId: string; bodySha256: string; relayRequestId: string }): PaymentIntent {
+  const intent = getIntent(deps, args.relayRequestId);
+  // Another buyer's intent is indistinguishable from a missing one.
+  if (!intent || intent.buyerId !== args.buyerId) throw PaymentErrors.intentNotFound();
+  if (intent.status === 'consumed') throw PaymentErrors.intentConsumed();
+  if (intent.listingId !== args.listingId || intent.bodySha256 !== args.bodySha256) throw PaymentErrors.requestMismatch();
+  if (intent.status !== 'open' && intent.status !== 'settled') throw PaymentErrors.intentExpired();
+  if (intent.expiresAt <= deps.clock.now().toISOString()) throw PaymentErrors.intentExpired();
+  if (deps.inFlight.has(intent.id)) throw PaymentErrors.inProgress();
+  return intent;
+}
+
+function sharedVerification(deps: PaymentsDeps, intent: PaymentIntent, paymentTx: string | null): Promise<RoutedVerification> {
+  const key = `${intent.id}|${paymentTx ?? ''}`;
+  const running = deps.verifying.get(key);
+  if (running) return running;
+  const promise = verifyOnChain(deps, intent, paymentTx).finally(() => deps.verifying.delete(key));
+  deps.verifying.set(key, promise);
+  return promise;
+}
+
+const rank: Record<PaymentVerification['status'], number> = { verified: 3, pending: 2, rejected: 1, not_found: 0 };
+
+/** Tries the intent's routes that fit the given transaction id; the most advanced verdict wins. */
+async function verifyOnChain(deps: PaymentsDeps, intent: PaymentIntent, paymentTx: string | null): Promise<RoutedVerification> {
+  const tx = paymentTx?.trim() || null;
+  const evmRoutes = intent.routes.filter((r) => isEvm(r.network));
+  const solanaRoutes = intent.routes.filter((r) => !isEvm(r.network));
+  const attempts: Promise<RoutedVerification>[] = [];
+  const on = (network: string) => (v: PaymentVerification): RoutedVerification => ({ ...v, network });
+  if (tx && EVM_TX.test(tx)) {
+    if (evmRoutes.length === 0) throw invalidPaymentTx('a Solana transaction signature (base58) for this intent');
+    const buyerWallets = Identity.listWallets(deps, intent.buyerId)
+      .filter((w) => w.chain === 'evm' && w.status === 'active' && w.roles.includes('payment'))
+      .map((w) => w.address);
+    for (const r of evmRoutes) {
+      const verifier = deps.verifiers.evm.get(r.network);
+      if (!verifier) continue;
+      attempts.push(verifier.verify({ txHash: tx as `0x${string}`, payTo: r.pay_to, amountAtomic: BigInt(r.amount_atomic), buyerWallets, afterBlock: BigInt(r.after_block ?? '0') }).then(on(r.network)));
+    }
+  } else if (tx && !SOLANA_SIGNATURE.test(tx)) {
+    throw invalidPaymentTx('an EVM transaction hash (0x + 64 hex) or a Solana signature (base58)');
+  } else {
+    if (solanaRoutes.length === 0) throw PaymentErrors.txRequired();
+    for (const r of solanaRoutes) {
+      const verifier = deps.verifiers.solana.get(r.network);
+      if (!verifier || !r.reference) continue;
+      attempts.push(verifier.verify({ reference: r.reference, ...(tx ? { signature: tx } : {}), payToOwner: r.pay_to, amountAtomic: BigInt(r.amount_atomic) }).then(on(r.network)));
+    }
+  }
+  const results = await Promise.all(attempts);
+  return results.reduce<RoutedVerification>((best, r) => (rank[r.status] > rank[best.status] ? r : best), { status: 'not_found', network: null });
+}
+
+/** Records the verified transfer, settles the intent and holds the money: one transaction. */
+function settle(deps: PaymentsDeps, intent: PaymentIntent, v: Extract<PaymentVerification, { status: 'verified' }>, network: string): PaymentIntent {
+  return immediate(deps.db.sqlite, () => {
+    const { db } = deps.db;
+    const current = getIntent(deps, intent.id);
+    if (!current) throw PaymentErrors.intentNotFound();
+    if (current.status !== 'open') return current;
+    if (db.select({ k: paymentSettlements.settlementKey }).from(paymentSettlements).where(eq(paymentSettlements.settlementKey, v.settlementKey)).get()) {
+      throw PaymentErrors.alreadyUsed();
+    }
+    const now = deps.clock.now().toISOString();
+    db.insert(paymentSettlements).values({
+      settlementKey: v.settlementKey, intentId: intent.id, network, txRef: v.txRef, transferIndex: v.transferIndex,
+      payer: v.payer, amountAtomic: v.amountAtomic.toString(), createdAt: now,
+    }).run();
+    const settled = { ...current, status: 'settled' as const, settlementKey: v.settlementKey, settledNetwork: network, settledTxRef: v.txRef, settledAt: now };
+    db.update(paymentIntents)
+      .set({ status: 'settled', settlementKey: v.settlementKey, settledNetwork: network, settledTxRef: v.txRef, settledAt: now })
+      .where(and(eq(paymentIntents.id, intent.id), eq(paymentIntents.status, 'open')))
+      .run();
+    Ledger.postLedgerTransaction(deps, {
+      kind: 'settlement',
+      entries: Ledger.settlementEntries({ buyerId: intent.buyerId, amountMicroUsd: intent.amountMicroUsd }),
+      network,
+      txRef: v.txRef,
+      relayRequestId: intent.id,
+    });
+    return settled;
+  });
+}
+
+/**
+ * The seller handled the paid call: release the hold to the seller (less the fee), consume the
+ * intent and keep the reply for its buyer. Synchronous; call inside the transaction that also
+ * records the gateway request row.
+ */
+export function completePaidCall(deps: PaymentsDeps, intent: PaymentIntent, call: { gatewayRequestId: string; sellerStatus: number; body: Uint8Array }): void {
+  const now = deps.clock.now();
+  const result = deps.db.sqlite
+    .query("UPDATE payment_intents SET status = 'consumed', consumed_at = ?, gateway_request_id = ? WHERE id = ? AND status = 'settled'")
+    .run(now.toISOString(), call.gatewayRequestId, intent.id);
+  if (result.changes !== 1) throw new Error(`intent ${intent.id} was not settled when its call completed`);
+  Ledger.postLedgerTransaction(deps, {
+    kind: 'release',
+    entries: Ledger.releaseEntries({ sellerId: intent.sellerId, amountMicroUsd: intent.amountMicroUsd, feeBps: intent.feeBps }),
+    network: intent.settledNetwork ?? undefined,
+    txRef: intent.settledTxRef ?? undefined,
+    gatewayRequestId: call.gatewayRequestId,
+    relayRequestId: intent.id,
+  });
+  const ttl = deps.config.paid_response_ttl_seconds;
+  if (ttl > 0 && call.body.byteLength <= MAX_STORED_RESPONSE_BYTES) {
+    deps.db.db.insert(paidResponses).values({
+      gatewayRequestId: call.gatewayRequestId,
+      intentId: intent.id,
+      buyerId: intent.buyerId,
+      sellerStatus: call.sellerStatus,
+      bodySealed: deps.vault.seal(new TextDecoder().decode(call.body), { table: 'paid_responses', column: 'body_sealed', rowId: call.gatewayRequestId }),
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
+    }).run();
+  }
+}
+
+/** What a paid call's buyer paid for: the seller's status and JSON body, while kept. */
+export function getPaidResponse(deps: PaymentsDeps, buyerId: string, gatewayRequestId: string): { seller_status: number; body: unknown; expires_at: string } {
+  const row = deps.db.db.select().from(paidResponses).where(eq(paidResponses.gatewayRequestId, gatewayRequestId)).get();
+  if (!row || row.buyerId !== buyerId || row.expiresAt <= deps.clock.now().toISOString()) throw PaymentErrors.responseNotFound();
+  const text = deps.vault.open(row.bodySealed, { table: 'paid_responses', column: 'body_sealed', rowId: row.gatewayRequestId });
+  return { seller_status: row.sellerStatus, body: JSON.parse(text) as unknown, expires_at: row.expiresAt };
+}
+
+/**
+ * Expiry sweep: settled intents never used become `refund_due` (held → the buyer's refund account);
+ * open ones just expire; stored replies past their time are deleted. Each intent in its own transaction.
+ */
+export function sweepExpiredIntents(deps: PaymentsDeps): { refundDue: number; expired: number } {
+  const now = deps.clock.now().toISOString();
+  const { db } = deps.db;
+  const due = db.select().from(paymentIntents)
+    .where(and(inArray(paymentIntents.status, ['open', 'settled']), lte(paymentIntents.expiresAt, now))).all();
+  let refundDue = 0;
+  let expired = 0;
+  for (const intent of due) {
+    if (deps.inFlight.has(intent.id)) continue;
+    immediate(deps.db.sqlite, () => {
+      // Conditional on the status read above: a retry that settled or consumed it meanwhile wins.
+      const move = (from: string, to: string) =>
+        deps.db.sqlite.query('UPDATE payment_intents SET status = ? WHERE id = ? AND status = ?').run(to, intent.id, from).changes;
+      if (intent.status === 'open') {
+        expired += move('open', 'expired');
+        return;
+      }
+      if (move('settled', 'refund_due') !== 1) return;
+      Ledger.postLedgerTransaction(deps, {
+        kind: 'refund_due',
+        entries: Ledger.refundDueEntries({ buyerId: intent.buyerId, amountMicroUsd: intent.amountMicroUsd }),
+        network: intent.settledNetwork ?? undefined,
+        txRef: intent.settledTxRef ?? undefined,
+        relayRequestId: intent.id,
+      });
+      refundDue += 1;
+    });
+  }
+  db.delete(paidResponses).where(lte(paidResponses.expiresAt, now)).run();
+  return { refundDue, expired };
+}
+
+export type RefundView = { relay_request_id: string; buyer_id: string; listing_id: string; amount_micro_usd: number; amount: string; network: string | null; payment_tx_ref: string | null; status: 'refund_due' | 'refunded'; refund_tx_ref: string | null; expired_at: string };
+
+const refundView = (i: PaymentIntent): RefundView => ({
+  relay_request_id: i.id,
+  buyer_id: i.buyerId,
+  listing_id: i.listingId,
+  amount_micro_usd: i.amountMicroUsd,
+  amount: microToDecimalString(i.amountMicroUsd),
+  network: i.settledNetwork,
+  payment_tx_ref: i.settledTxRef,
+  status: i.status === 'refunded' ? 'refunded' : 'refund_due',
+  refund_tx_ref: i.refundTxRef,
+  expired_at: i.expiresAt,
+});
+
+/** Refunds the operator owes (and, with `includeDone`, those already made). */
+export function listRefunds(deps: PaymentsDeps, includeDone = false): RefundView[] {
+  return deps.db.db.select().from(paymentIntents)
+    .where(inArray(paymentIntents.status, includeDone ? ['refund_due', 'refunded'] : ['refund_due']))
+    .orderBy(paymentIntents.expiresAt).all().map(refundView);
+}
+
+/** The operator paid a refund back on chain: record its transaction reference (refunds:<buyer> → buyer). */
+export function markRefunded(deps: PaymentsDeps, relayRequestId: string, txRef: string): RefundView {
+  return immediate(deps.db.sqlite, () => {
+    const intent = getIntent(deps, relayRequestId);
+    if (!intent || intent.status !== 'refund_due') throw PaymentErrors.intentNotFound();
+    const now = deps.clock.now().toISOString();
+    deps.db.db.update(paymentIntents).set({ status: 'refunded', refundTxRef: txRef, refundedAt: now }).where(eq(paymentIntents.id, intent.id)).run();
+    Ledger.postLedgerTransaction(deps, {
+      kind: 'refund',
+      entries: Ledger.refundEntries({ buyerId: intent.buyerId, amountMicroUsd: intent.amountMicroUsd }),
+      network: intent.settledNetwork ?? undefined,
+      txRef,
+      relayRequestId: intent.id,
+    });
+    return refundView({ ...intent, status: 'refunded', refundTxRef: txRef, refundedAt: now });
+  });
+}

@@ -1,0 +1,89 @@
+// Threat: one payment buys many calls (concurrent retries, replays), or a seller failure loses the buyer's money.
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import type { Hex } from 'viem';
+import * as Payments from '../../src/modules/payments/service.ts';
+import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
+
+let m: PaidMarket;
+beforeAll(async () => {
+  m = await startPaidMarket();
+});
+afterAll(() => m.stop());
+
+async function paidIntent(raw: string) {
+  const res = await m.call(m.listing.id, raw, m.buyer.key, { origin: 'EVM' });
+  expect(res.status).toBe(402);
+  const { relay_request_id: relay, routes } = res.json.payment;
+  const tx = await m.usdc.transfer(m.buyer.account, routes[0].pay_to as Hex, 250_000n);
+  return { relay: relay as string, tx, raw };
+}
+
+const count = (sql: string, ...args: string[]) => (m.t.deps.db.sqlite.query(sql).get(...args) as { n: number }).n;
+
+test('50 concurrent retries with one paid relay id: exactly one forward and one settlement', async () => {
+  const { relay, tx, raw } = await paidIntent('{"concurrent":true}');
+  const before = m.stub.calls.length;
+  const results = await Promise.all(Array.from({ length: 50 }, () => m.call(m.listing.id, raw, m.buyer.key, { relay, tx })));
+  const statuses = results.map((r) => r.status);
+  expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+  expect(statuses.every((s) => s === 200 || s === 409)).toBe(true);
+  for (const r of results.filter((x) => x.status === 409)) expect(['PAYMENT_IN_PROGRESS', 'PAYMENT_INTENT_CONSUMED']).toContain(r.json.error.code);
+  expect(m.stub.calls.length).toBe(before + 1);
+  expect(count('SELECT count(*) AS n FROM payment_settlements WHERE intent_id = ?', relay)).toBe(1);
+  expect(count("SELECT count(*) AS n FROM ledger_entries WHERE relay_request_id = ? AND entry_type = 'buyer_payment'", relay)).toBe(1);
+  expect(count("SELECT count(*) AS n FROM ledger_entries WHERE relay_request_id = ? AND entry_type = 'seller_credit'", relay)).toBe(1);
+});
+
+test('seller 500 after payment: no credit; a retry with the same relay id succeeds and credits once', async () => {
+  const { relay, tx, raw } = await paidIntent('{"flaky":true}');
+  m.setSellerMode('fail');
+  const failed = await m.call(m.listing.id, raw, m.buyer.key, { relay, tx });
+  expect(failed.status).toBe(502);
+  expect(failed.json.error.code).toBe('UPSTREAM_ERROR');
+  expect(failed.json.error.recovery).toMatchObject({ retryable: true, preserve: ['relay_request_id', 'body'] });
+  expect(count("SELECT count(*) AS n FROM ledger_entries WHERE relay_request_id = ? AND entry_type = 'payment_held'", relay)).toBe(1);
+  expect(count("SELECT count(*) AS n FROM ledger_entries WHERE relay_request_id = ? AND entry_type = 'seller_credit'", relay)).toBe(0);
+  const row = await m.t.call('GET', `/api/v1/gateway-requests/${failed.headers.get('x-crochet-request-id')}`, { key: m.buyer.key });
+  expect(row.json.data).toMatchObject({ status: 'seller_failed', http_status: 502, seller_status: 500, relay_request_id: relay });
+
+  m.setSellerMode('ok');
+  // The retry needs no new payment (and no transaction hash: the intent is already settled).
+  const ok = await m.call(m.listing.id, raw, m.buyer.key, { relay });
+  expect(ok.status).toBe(200);
+  expect(count("SELECT count(*) AS n FROM ledger_entries WHERE relay_request_id = ? AND entry_type = 'seller_credit'", relay)).toBe(1);
+  expect(count('SELECT count(*) AS n FROM payment_settlements WHERE intent_id = ?', relay)).toBe(1);
+});
+
+test('a settled intent left unused becomes refund_due after expiry; the operator marks it refunded', async () => {
+  const { relay, tx, raw } = await paidIntent('{"abandoned":true}');
+  m.setSellerMode('fail');
+  expect((await m.call(m.listing.id, raw, m.buyer.key, { relay, tx })).status).toBe(502);
+  m.setSellerMode('ok');
+  const deps: Payments.PaymentsDeps = { ...m.t.deps, verifiers: Payments.buildVerifiers(m.t.config.payment_routes), inFlight: new Set(), verifying: new Map() };
+  // Not yet expired: the sweep leaves it alone.
+  expect(Payments.sweepExpiredIntents(deps).refundDue).toBe(0);
+  m.t.clock.advance(901_000);
+  const swept = Payments.sweepExpiredIntents(deps);
+  expect(swept.refundDue).toBeGreaterThanOrEqual(1);
+  const entries = m.t.deps.db.sqlite.query('SELECT account, entry_type, amount_micro_usd FROM ledger_entries WHERE relay_request_id = ? ORDER BY seq').all(relay) as { account: string; entry_type: string; amount_micro_usd: number }[];
+  expect(entries.map((e) => [e.account.split(':')[0], e.entry_type, e.amount_micro_usd])).toEqual([
+    ['buyer', 'buyer_payment', -250000],
+    ['held', 'payment_held', 250000],
+    ['held', 'refund_due', -250000],
+    ['refunds', 'refund_due', 250000],
+  ]);
+  // The relay id is no longer usable.
+  const late = await m.call(m.listing.id, raw, m.buyer.key, { relay });
+  expect(late.status).toBe(410);
+  // Operator: list and mark refunded with the on-chain refund's reference.
+  const due = Payments.listRefunds(deps);
+  expect(due.map((r) => r.relay_request_id)).toContain(relay);
+  const done = Payments.markRefunded(deps, relay, '0xrefundtx');
+  expect(done).toMatchObject({ status: 'refunded', refund_tx_ref: '0xrefundtx', amount: '0.25' });
+  expect(Payments.listRefunds(deps).map((r) => r.relay_request_id)).not.toContain(relay);
+  const { verifyLedger } = await import('../../src/modules/ledger/service.ts');
+  expect(verifyLedger(m.t.deps.db.sqlite).ok).toBe(true);
+  // Every account of this call is back to zero except the buyer's net payment, reversed by the refund.
+  const net = m.t.deps.db.sqlite.query('SELECT account, sum(amount_micro_usd) AS s FROM ledger_entries WHERE relay_request_id = ? GROUP BY account').all(relay) as { s: number }[];
+  expect(net.every((a) => a.s === 0)).toBe(true);
+});
