@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { parseArgs } from './cli/args.ts';
 import { LEDGER_VERIFY_HELP, runLedgerVerify } from './cli/ledger-verify.ts';
+import { REFUNDS_HELP, runRefunds } from './cli/refunds.ts';
 import { ConfigError, describeOptions, loadConfig } from './config.ts';
 import { openDatabase } from './db/open.ts';
 import { VAULT_HELP, runVaultRotateKey } from './modules/vault/cli.ts';
@@ -17,6 +18,8 @@ Commands:
   migrate          apply database migrations and exit
   ledger verify    check the ledger's hash chain and that every transaction balances
   vault rotate-key re-encrypt every vault value under a new master key (server stopped)
+  refunds list     payments owed back to buyers (settled intents that expired unused)
+  refunds mark     record a refund paid on chain: crochet refunds mark <relay_request_id> --tx-ref REF
   --version        print the version
   --help           this text (also: crochet <command> --help)
 
@@ -30,17 +33,21 @@ Examples:
   crochet migrate --data-dir ./crochet-data
   crochet ledger verify --data-dir ./crochet-data
   crochet vault rotate-key --data-dir ./crochet-data
+  crochet refunds mark rly_0193… --tx-ref 0xabc…
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const { positional, flags } = parseArgs(argv);
+  const { positional, flags: allFlags } = parseArgs(argv);
+  // Flags of one command, not configuration options.
+  const { 'tx-ref': txRef, all, ...flags } = allFlags;
   if (flags['version'] !== undefined || positional[0] === 'version') {
     console.log(VERSION);
     return 0;
   }
   const command = positional[0] ?? 'serve';
   if (flags['help'] !== undefined || command === 'help') {
-    console.log(command === 'ledger' ? LEDGER_VERIFY_HELP : command === 'vault' ? VAULT_HELP : HELP);
+    const help: Record<string, string> = { ledger: LEDGER_VERIFY_HELP, vault: VAULT_HELP, refunds: REFUNDS_HELP };
+    console.log(help[command] ?? HELP);
     return 0;
   }
   const config = loadConfig({ flags });
@@ -70,6 +77,8 @@ async function main(argv: string[]): Promise<number> {
       console.error(`unknown vault command "${positional[1] ?? ''}" (try: crochet vault rotate-key)`);
       return 2;
     }
+    case 'refunds':
+      return runRefunds(config, { sub: positional[1], relayId: positional[2], txRef, all: all !== undefined });
     default:
       console.error(`unknown command "${command}" (see crochet --help)`);
       return 2;

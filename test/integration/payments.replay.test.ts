@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import type { Hex } from 'viem';
 import * as Payments from '../../src/modules/payments/service.ts';
+import { masterKeyToBase64 } from '../../src/modules/vault/envelope.ts';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
 
 let m: PaidMarket;
@@ -75,12 +76,25 @@ test('a settled intent left unused becomes refund_due after expiry; the operator
   // The relay id is no longer usable.
   const late = await m.call(m.listing.id, raw, m.buyer.key, { relay });
   expect(late.status).toBe(410);
-  // Operator: list and mark refunded with the on-chain refund's reference.
-  const due = Payments.listRefunds(deps);
-  expect(due.map((r) => r.relay_request_id)).toContain(relay);
-  const done = Payments.markRefunded(deps, relay, '0xrefundtx');
-  expect(done).toMatchObject({ status: 'refunded', refund_tx_ref: '0xrefundtx', amount: '0.25' });
-  expect(Payments.listRefunds(deps).map((r) => r.relay_request_id)).not.toContain(relay);
+  // Operator, with the real CLI on the running instance's data folder: list, then mark refunded.
+  const cli = async (...args: string[]) => {
+    const proc = Bun.spawn(['bun', 'src/main.ts', 'refunds', ...args, '--data-dir', m.t.dir], {
+      env: { ...process.env, CROCHET_MASTER_KEY: masterKeyToBase64(m.t.masterKey) },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    const [out, code] = [await new Response(proc.stdout).text(), await proc.exited];
+    return { code, lines: out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+  };
+  const due = await cli('list');
+  expect(due.code).toBe(0);
+  expect(due.lines).toContainEqual(expect.objectContaining({ relay_request_id: relay, amount_micro_usd: 250000, status: 'refund_due', payment_tx_ref: tx.toLowerCase() }));
+  const done = await cli('mark', relay, '--tx-ref', '0xrefundtx');
+  expect(done.code).toBe(0);
+  expect(done.lines[0]).toMatchObject({ relay_request_id: relay, status: 'refunded', refund_tx_ref: '0xrefundtx', amount: '0.25' });
+  expect((await cli('list')).lines.map((r) => r.relay_request_id)).not.toContain(relay);
+  expect((await cli('mark', relay, '--tx-ref', 'again')).code).toBe(1);
+  expect(Payments.listRefunds(deps, true).find((r) => r.relay_request_id === relay)?.status).toBe('refunded');
   const { verifyLedger } = await import('../../src/modules/ledger/service.ts');
   expect(verifyLedger(m.t.deps.db.sqlite).ok).toBe(true);
   // Every account of this call is back to zero except the buyer's net payment, reversed by the refund.

@@ -5,7 +5,7 @@ import type { CoreDeps } from '../../shared/deps.ts';
 import { CommonErrors } from '../../shared/errors.ts';
 import { newId, randomToken } from '../../shared/ids.ts';
 import { IdentityErrors } from './errors.ts';
-import { apiKeys, type ApiKey, profiles } from './schema.ts';
+import { apiKeys, type ApiKey } from './schema.ts';
 
 const KEY_PREFIX = 'am_k_';
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -47,22 +47,32 @@ export function authenticate(deps: CoreDeps, authorization: string | null | unde
   if (!authorization) throw CommonErrors.authRequired();
   const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
   if (!match?.[1] || !match[1].startsWith(KEY_PREFIX)) throw CommonErrors.apiKeyInvalid();
-  const row = deps.db.db
-    .select({ key: apiKeys, accountType: profiles.accountType, status: profiles.status })
-    .from(apiKeys)
-    .innerJoin(profiles, eq(profiles.id, apiKeys.profileId))
-    .where(eq(apiKeys.keyHash, hashKey(match[1])))
-    .get();
+  // Raw prepared statement: this runs on every authenticated request, gateway calls included.
+  const row = deps.db.sqlite
+    .query<AuthRow, [string]>(
+      `SELECT k.id, k.profile_id, k.revoked_at, k.last_used_at, p.account_type, p.status
+         FROM api_keys k JOIN profiles p ON p.id = k.profile_id WHERE k.key_hash = ?`,
+    )
+    .get(hashKey(match[1]));
   if (!row) throw CommonErrors.apiKeyInvalid();
-  if (row.key.revokedAt) throw CommonErrors.apiKeyRevoked();
+  if (row.revoked_at) throw CommonErrors.apiKeyRevoked();
   if (row.status !== 'active') throw IdentityErrors.profileSuspended();
   const now = deps.clock.now();
   // Coarse last-used stamps keep the hot path free of a write per request.
-  if (!row.key.lastUsedAt || now.getTime() - Date.parse(row.key.lastUsedAt) > LAST_USED_RESOLUTION_MS) {
-    deps.db.db.update(apiKeys).set({ lastUsedAt: iso(now) }).where(eq(apiKeys.id, row.key.id)).run();
+  if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) > LAST_USED_RESOLUTION_MS) {
+    deps.db.sqlite.query('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(iso(now), row.id);
   }
-  return { profileId: row.key.profileId, accountType: row.accountType, keyId: row.key.id };
+  return { profileId: row.profile_id, accountType: row.account_type, keyId: row.id };
 }
+
+type AuthRow = {
+  id: string;
+  profile_id: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+  account_type: Caller['accountType'];
+  status: 'active' | 'suspended';
+};
 
 export function listApiKeys(deps: CoreDeps, profileId: string): KeySummary[] {
   return deps.db.db.select().from(apiKeys).where(eq(apiKeys.profileId, profileId)).orderBy(desc(apiKeys.createdAt)).all().map(keySummary);

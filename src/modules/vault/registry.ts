@@ -17,4 +17,5 @@ export const SEALED_COLUMNS: readonly SealedTable[] = [
     idColumn: 'listing_id',
     columns: ['private_url', 'upstream_auth_value', 'signing_secret', 'previous_signing_secret'],
   },
+  { table: 'paid_responses', idColumn: 'gateway_request_id', columns: ['body_sealed'] },
 ];

@@ -21,6 +21,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, u
 import { join } from 'node:path';
 import { generateMasterKey, masterKeyFromBase64, masterKeyToBase64, type MasterKey } from './envelope.ts';
 import { MASTER_KEY_FILE } from './master-key.ts';
+import { SEALED_COLUMNS, type SealedTable } from './registry.ts';
 import { assertVaultKeyMatches, rotateVaultKey, sealedKeyIdsInUse } from './service.ts';
 
 export const NEXT_KEY_FILE = `${MASTER_KEY_FILE}.next`;
@@ -59,12 +60,12 @@ export type SettleOutcome = 'none' | 'completed' | 'discarded';
  * Finishes or undoes a rotation interrupted by a crash (see the file comment). Call before
  * loading the key file; does nothing when `master.key.next` does not exist.
  */
-export function settlePendingRotation(dataDir: string, sqlite: Database): SettleOutcome {
+export function settlePendingRotation(dataDir: string, sqlite: Database, registry: readonly SealedTable[] = SEALED_COLUMNS): SettleOutcome {
   const nextPath = join(dataDir, NEXT_KEY_FILE);
   if (!existsSync(nextPath)) return 'none';
   const next = readKeyFile(nextPath);
   // A partial file means step 1 never finished, so step 2 never started.
-  if (next !== null && sealedKeyIdsInUse(sqlite).has(next.id)) {
+  if (next !== null && sealedKeyIdsInUse(sqlite, registry).has(next.id)) {
     renameSync(nextPath, join(dataDir, MASTER_KEY_FILE));
     fsyncDir(dataDir);
     return 'completed';

@@ -100,8 +100,8 @@ export function sealedKeyIdsInUse(sqlite: Database, registry: readonly SealedTab
  * Refuses to start with a master key that did not seal the database's values, so a wrong
  * `CROCHET_MASTER_KEY` fails at start, loudly, instead of as a 500 on every gateway call.
  */
-export function assertVaultKeyMatches(sqlite: Database, key: MasterKey): void {
-  for (const id of sealedKeyIdsInUse(sqlite)) {
+export function assertVaultKeyMatches(sqlite: Database, key: MasterKey, registry: readonly SealedTable[] = SEALED_COLUMNS): void {
+  for (const id of sealedKeyIdsInUse(sqlite, registry)) {
     if (id !== key.id) {
       throw new VaultError(
         'VAULT_KEY_MISMATCH',

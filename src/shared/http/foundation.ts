@@ -19,6 +19,14 @@ const metaOf = new WeakMap<Request, RequestMeta>();
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const GATEWAY_PATH = /^\/api\/v1\/gateway\//;
 
+/** The path of a request URL without building a URL object (hot path). */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const end = url.search(/[?#]/);
+  return end < 0 ? url.slice(start) : url.slice(start, end);
+}
+
 /** The request id of a request that passed through the foundation plugin. */
 export const requestIdOf = (request: Request) => metaOf.get(request)?.id ?? 'unknown';
 
@@ -53,13 +61,14 @@ export function foundationPlugin(deps: FoundationDeps) {
       metaOf.set(request, { id, startedAt: performance.now() });
       set.headers['x-request-id'] = id;
       const declared = Number(request.headers.get('content-length') ?? 0);
-      const path = new URL(request.url).pathname;
-      const limit = GATEWAY_PATH.test(path) ? deps.maxGatewayBodyBytes : deps.maxBodyBytes;
-      if (declared > limit) throw CommonErrors.payloadTooLarge(limit);
+      if (declared > deps.maxBodyBytes) {
+        const limit = GATEWAY_PATH.test(pathOf(request.url)) ? deps.maxGatewayBodyBytes : deps.maxBodyBytes;
+        if (declared > limit) throw CommonErrors.payloadTooLarge(limit);
+      }
     })
     .onParse({ as: 'global' }, async ({ request }) => {
       // The gateway reads its own raw bytes (it forwards them exactly).
-      if (GATEWAY_PATH.test(new URL(request.url).pathname)) return;
+      if (GATEWAY_PATH.test(pathOf(request.url))) return;
       // Every API body is JSON, whatever Content-Type says (agents often send curl's form default).
       const bytes = new Uint8Array(await request.arrayBuffer());
       if (bytes.byteLength > deps.maxBodyBytes) throw CommonErrors.payloadTooLarge(deps.maxBodyBytes);
@@ -98,11 +107,12 @@ export function foundationPlugin(deps: FoundationDeps) {
       return render(CommonErrors.internal());
     })
     .onAfterResponse({ as: 'global' }, ({ request, set }) => {
+      if (!logger.enabled('info')) return;
       const meta = metaOf.get(request);
       logger.info('request', {
         request_id: meta?.id,
         method: request.method,
-        path: new URL(request.url).pathname,
+        path: pathOf(request.url),
         status: typeof set.status === 'number' ? set.status : undefined,
         duration_ms: meta ? Math.round((performance.now() - meta.startedAt) * 100) / 100 : undefined,
       });

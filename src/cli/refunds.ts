@@ -1,0 +1,42 @@
+import type { Config } from '../config.ts';
+import * as Payments from '../modules/payments/service.ts';
+import { bootstrap } from '../server.ts';
+import { createLogger } from '../shared/logger.ts';
+
+export const REFUNDS_HELP = `crochet refunds — payments the operator owes back to buyers
+
+Usage:
+  crochet refunds list [--all]                         settled payments whose intent expired unused (--all: also those refunded)
+  crochet refunds mark <relay_request_id> --tx-ref REF record that the refund was paid on chain (REF: its transaction hash/signature)
+
+Takes the same --data-dir / CROCHET_* options as serve; works while the server runs.
+`;
+
+/** `crochet refunds list|mark`: prints JSON lines so scripts can read them. */
+export function runRefunds(config: Config, args: { sub: string | undefined; relayId: string | undefined; txRef: string | undefined; all: boolean }): number {
+  const { deps } = bootstrap(config, createLogger('error'));
+  try {
+    const payments: Payments.PaymentsDeps = { ...deps, verifiers: Payments.buildVerifiers(config.payment_routes), inFlight: new Set(), verifying: new Map() };
+    if (args.sub === 'list') {
+      const refunds = Payments.listRefunds(payments, args.all);
+      for (const r of refunds) console.log(JSON.stringify(r));
+      console.error(`${refunds.length} refund(s)${args.all ? '' : ' due'}`);
+      return 0;
+    }
+    if (args.sub === 'mark') {
+      if (!args.relayId || !args.txRef) {
+        console.error('usage: crochet refunds mark <relay_request_id> --tx-ref REF');
+        return 2;
+      }
+      console.log(JSON.stringify(Payments.markRefunded(payments, args.relayId, args.txRef)));
+      return 0;
+    }
+    console.error(REFUNDS_HELP);
+    return 2;
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    return 1;
+  } finally {
+    deps.db.sqlite.close();
+  }
+}
