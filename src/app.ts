@@ -9,6 +9,7 @@ import { listingsModule } from './modules/listings/index.ts';
 import { paymentsModule } from './modules/payments/index.ts';
 import * as Payments from './modules/payments/service.ts';
 import { surfacesModule } from './modules/surfaces/index.ts';
+import { trustModule } from './modules/trust/index.ts';
 import type { CoreDeps } from './shared/deps.ts';
 import { authPlugin } from './shared/http/auth.ts';
 import { foundationPlugin } from './shared/http/foundation.ts';
@@ -58,7 +59,8 @@ export function createApp(deps: AppDeps) {
     .use(ledgerModule(modules))
     .use(listingsModule(modules))
     .use(gatewayModule({ ...payments, auth }))
-    .use(paymentsModule(payments));
+    .use(paymentsModule(payments))
+    .use(trustModule(modules));
 }
 
 export type App = ReturnType<typeof createApp>;

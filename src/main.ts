@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from './cli/args.ts';
 import { LEDGER_VERIFY_HELP, runLedgerVerify } from './cli/ledger-verify.ts';
 import { REFUNDS_HELP, runRefunds } from './cli/refunds.ts';
+import { SCORES_HELP, runScoresRecompute } from './cli/scores-recompute.ts';
 import { ConfigError, describeOptions, loadConfig } from './config.ts';
 import { openDatabase } from './db/open.ts';
 import { VAULT_HELP, runVaultRotateKey } from './modules/vault/cli.ts';
@@ -20,6 +21,7 @@ Commands:
   vault rotate-key re-encrypt every vault value under a new master key (server stopped)
   refunds list     payments owed back to buyers (settled intents that expired unused)
   refunds mark     record a refund paid on chain: crochet refunds mark <relay_request_id> --tx-ref REF
+  scores recompute recompute every Crochet Score now (the server also does it every 5 minutes)
   --version        print the version
   --help           this text (also: crochet <command> --help)
 
@@ -34,6 +36,7 @@ Examples:
   crochet ledger verify --data-dir ./crochet-data
   crochet vault rotate-key --data-dir ./crochet-data
   crochet refunds mark rly_0193… --tx-ref 0xabc…
+  crochet scores recompute --data-dir ./crochet-data
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -46,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = positional[0] ?? 'serve';
   if (flags['help'] !== undefined || command === 'help') {
-    const help: Record<string, string> = { ledger: LEDGER_VERIFY_HELP, vault: VAULT_HELP, refunds: REFUNDS_HELP };
+    const help: Record<string, string> = { ledger: LEDGER_VERIFY_HELP, vault: VAULT_HELP, refunds: REFUNDS_HELP, scores: SCORES_HELP };
     console.log(help[command] ?? HELP);
     return 0;
   }
@@ -79,6 +82,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'refunds':
       return runRefunds(config, { sub: positional[1], relayId: positional[2], txRef, all: all !== undefined });
+    case 'scores': {
+      if (positional[1] === 'recompute') return runScoresRecompute(config);
+      console.error(`unknown scores command "${positional[1] ?? ''}" (try: crochet scores recompute)`);
+      return 2;
+    }
     default:
       console.error(`unknown command "${command}" (see crochet --help)`);
       return 2;

@@ -7,6 +7,9 @@ import m3 from '../../migrations/0003_listings.sql' with { type: 'text' };
 import m4 from '../../migrations/0004_seed_categories.sql' with { type: 'text' };
 import m5 from '../../migrations/0005_listings_search.sql' with { type: 'text' };
 import m6 from '../../migrations/0006_gateway_payments.sql' with { type: 'text' };
+import m7 from '../../migrations/0007_trust.sql' with { type: 'text' };
+import m8 from '../../migrations/0008_trust_provider_scores.sql' with { type: 'text' };
+import m9 from '../../migrations/0009_listings_search_active.sql' with { type: 'text' };
 
 export const embeddedMigrations: readonly Migration[] = [
   { tag: '0000_identity', sql: m0 },
@@ -16,4 +19,7 @@ export const embeddedMigrations: readonly Migration[] = [
   { tag: '0004_seed_categories', sql: m4 },
   { tag: '0005_listings_search', sql: m5 },
   { tag: '0006_gateway_payments', sql: m6 },
+  { tag: '0007_trust', sql: m7 },
+  { tag: '0008_trust_provider_scores', sql: m8 },
+  { tag: '0009_listings_search_active', sql: m9 },
 ];

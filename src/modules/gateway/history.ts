@@ -21,6 +21,16 @@ export type HistoryWriter = {
   pending(): number;
 };
 
+// Live writers per database handle, so a reader outside the gateway (review eligibility, score
+// ingestion) can flush what is queued without holding the writer. Keyed by the handle rather than
+// global: each app's database has its own set, and it goes away with the handle.
+const writersByDatabase = new WeakMap<Database, Set<HistoryWriter>>();
+
+/** Writes every row queued by any history writer on this database. Call before reading `gateway_requests`. */
+export function flushHistoryOf(sqlite: Database): void {
+  for (const writer of writersByDatabase.get(sqlite) ?? []) writer.flush();
+}
+
 /**
  * Write-behind history: free calls are batched into one transaction per few milliseconds, which
  * keeps a SQLite write off each call's path. Nothing is lost on a clean shutdown (the app flushes
@@ -48,7 +58,7 @@ export function createHistoryWriter(sqlite: Database, opts: { flushAfterMs?: num
     writeBatch.immediate(rows);
   };
 
-  return {
+  const writer: HistoryWriter = {
     record(row) {
       queue.push(row);
       if (queue.length >= maxBatch) flush();
@@ -60,4 +70,8 @@ export function createHistoryWriter(sqlite: Database, opts: { flushAfterMs?: num
     flush,
     pending: () => queue.length,
   };
+  const live = writersByDatabase.get(sqlite) ?? new Set<HistoryWriter>();
+  live.add(writer);
+  writersByDatabase.set(sqlite, live);
+  return writer;
 }

@@ -14,6 +14,11 @@ import { forwardCall, type ForwardResult } from './forward.ts';
 import type { HistoryWriter } from './history.ts';
 import { type GatewayRequestRow, type GatewayStatus, gatewayRequests } from './schema.ts';
 
+export {
+  findCompletedCall, flushHistory, historyPositionOf, listingUsage, outcomesAfter,
+  SELLER_OUTCOME_STATUSES, type GatewayOutcome, type ListingUsage, type SellerOutcomeStatus,
+} from './outcomes.ts';
+
 export type GatewayDeps = Payments.PaymentsDeps & {
   resolveHost: Resolver;
   history: HistoryWriter;

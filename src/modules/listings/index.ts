@@ -1,8 +1,8 @@
 import { Elysia } from 'elysia';
+import { AppError } from '../../shared/app-error.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import type { authPlugin } from '../../shared/http/auth.ts';
 import { jsonBody, ok, okSchema, paged, pagedSchema } from '../../shared/http/envelope.ts';
-import { AppError } from '../../shared/app-error.ts';
 import * as Identity from '../identity/service.ts';
 import * as model from './model.ts';
 import * as Listings from './service.ts';

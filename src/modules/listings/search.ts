@@ -27,15 +27,18 @@ export function ftsQuery(q: string): string | null {
   return terms.map((t) => (t.length >= MIN_PREFIX_CHARS ? `"${t}"*` : `"${t}"`)).join(' ');
 }
 
-// Every order ends in `l.seq DESC` so pages never overlap or skip when sort keys tie.
-const ORDER_BY: Record<ListingSort | 'relevance', string> = {
+// Every order ends in `l.seq` in the direction its index is scanned, so pages never overlap or
+// skip when sort keys tie, and no sort order needs a temporary b-tree for the tie-break.
+const ORDER_BY: Record<ListingSort, string> = {
   newest: 'l.created_at DESC, l.seq DESC',
   popular: 'l.calls_total DESC, l.seq DESC',
-  price_low: 'l.price_micro_usd ASC, l.seq DESC',
+  price_low: 'l.price_micro_usd ASC, l.seq ASC',
   price_high: 'l.price_micro_usd DESC, l.seq DESC',
   rating: 'l.rating_average DESC, l.rating_count DESC, l.seq DESC',
-  relevance: 'f.rank ASC, l.seq DESC',
 };
+// Column weights for bm25: name above tags above description.
+const BM25_WEIGHTS = '10.0, 1.0, 4.0';
+const BM25 = `bm25(listings_fts, ${BM25_WEIGHTS})`;
 
 export type Page<T> = { items: T[]; total: number; page: number; limit: number };
 
@@ -45,22 +48,36 @@ function categoryId(deps: CoreDeps, slug: string): string {
   return row.id;
 }
 
+/** Full rows for a page of `seq`s, in that order (the page is chosen on narrow indexes first). */
+function rowsBySeq(deps: CoreDeps, seqs: number[]): ListingRow[] {
+  if (seqs.length === 0) return [];
+  const rows = deps.db.sqlite
+    .query<ListingRow, number[]>(`SELECT ${LISTING_COLUMNS} FROM ${LISTING_FROM} WHERE l.seq IN (${seqs.map(() => '?').join(', ')})`)
+    .all(...seqs);
+  const bySeq = new Map(rows.map((r) => [r.seq, r]));
+  return seqs.map((seq) => bySeq.get(seq)).filter((r): r is ListingRow => r !== undefined);
+}
+
 /**
  * Active listings matching the query. With `q` and no `sort`, the best matches come first
- * (bm25, name weighted above tags above description); otherwise newest first. A `q` with no
- * searchable word matches nothing.
+ * (bm25); otherwise newest first. A `q` with no searchable word matches nothing.
+ *
+ * The FTS index holds active listings only (migration `listings_search_active`), so a plain text
+ * search is answered from the index alone; filters join the narrow `listings_search_filter`
+ * index; full rows are read only for the page shown.
  */
 export function searchListings(deps: CoreDeps, query: SearchQuery): Page<ListingView> {
+  const { sqlite } = deps.db;
+  const empty = { items: [], total: 0, page: query.page, limit: query.limit };
+  const offset = (query.page - 1) * query.limit;
+  let match: string | null = null;
+  if (query.q !== undefined && query.q.trim() !== '') {
+    match = ftsQuery(query.q);
+    if (match === null) return empty;
+  }
+
   const where: string[] = ["l.status = 'active'"];
   const params: SQLQueryBindings[] = [];
-  let fts = '';
-  const ftsParams: SQLQueryBindings[] = [];
-  if (query.q !== undefined && query.q.trim() !== '') {
-    const match = ftsQuery(query.q);
-    if (match === null) return { items: [], total: 0, page: query.page, limit: query.limit };
-    fts = `JOIN (SELECT rowid AS seq, bm25(listings_fts, 10.0, 1.0, 4.0) AS rank FROM listings_fts WHERE listings_fts MATCH ?) f ON f.seq = l.seq`;
-    ftsParams.push(match);
-  }
   if (query.category !== undefined) {
     where.push('l.category_id = ?');
     params.push(categoryId(deps, query.category));
@@ -69,6 +86,7 @@ export function searchListings(deps: CoreDeps, query: SearchQuery): Page<Listing
     where.push('l.pricing_model = ?');
     params.push(query.pricing_model);
   }
+  const scored = query.min_score !== undefined || query.verified !== undefined;
   if (query.min_score !== undefined) {
     where.push('COALESCE(ps.score, 0) >= ?');
     params.push(query.min_score);
@@ -77,17 +95,32 @@ export function searchListings(deps: CoreDeps, query: SearchQuery): Page<Listing
     where.push(query.verified ? 'COALESCE(ps.score, 0) >= ?' : 'COALESCE(ps.score, 0) < ?');
     params.push(VERIFIED_MIN_SCORE);
   }
-  const sort = query.sort ?? (fts ? 'relevance' : 'newest');
-  const from = `${LISTING_FROM} ${fts} WHERE ${where.join(' AND ')}`;
-  const { sqlite } = deps.db;
+
+  // Text only, by relevance: count and rank inside the FTS index; no listing row is touched.
+  if (match !== null && query.sort === undefined && where.length === 1) {
+    const total = sqlite.query<{ n: number }, [string]>('SELECT COUNT(*) AS n FROM listings_fts WHERE listings_fts MATCH ?').get(match)?.n ?? 0;
+    if (total <= offset) return { ...empty, total };
+    const seqs = sqlite
+      .query<{ seq: number }, [string, number, number]>(
+        `SELECT rowid AS seq FROM listings_fts WHERE listings_fts MATCH ? AND rank MATCH 'bm25(${BM25_WEIGHTS})' ORDER BY rank, rowid DESC LIMIT ? OFFSET ?`,
+      )
+      .all(match, query.limit, offset)
+      .map((r) => r.seq);
+    return { items: presentListings(deps, rowsBySeq(deps, seqs)), total, page: query.page, limit: query.limit };
+  }
+
+  const relevance = match !== null && query.sort === undefined;
+  const fts = match === null ? '' : `JOIN (SELECT rowid AS seq${relevance ? `, ${BM25} AS rank` : ''} FROM listings_fts WHERE listings_fts MATCH ?) f ON f.seq = l.seq`;
+  const ftsParams: SQLQueryBindings[] = match === null ? [] : [match];
+  const from = `listings l ${fts} ${scored ? 'LEFT JOIN provider_scores ps ON ps.profile_id = l.owner_profile_id' : ''} WHERE ${where.join(' AND ')}`;
   const total = sqlite.query<{ n: number }, SQLQueryBindings[]>(`SELECT COUNT(*) AS n FROM ${from}`).get(...ftsParams, ...params)?.n ?? 0;
-  const offset = (query.page - 1) * query.limit;
-  const rows = total <= offset
-    ? []
-    : sqlite
-        .query<ListingRow, SQLQueryBindings[]>(`SELECT ${LISTING_COLUMNS} FROM ${from} ORDER BY ${ORDER_BY[sort]} LIMIT ? OFFSET ?`)
-        .all(...ftsParams, ...params, query.limit, offset);
-  return { items: presentListings(deps, rows), total, page: query.page, limit: query.limit };
+  if (total <= offset) return { ...empty, total };
+  const orderBy = relevance ? 'f.rank, l.seq DESC' : ORDER_BY[query.sort ?? 'newest'];
+  const seqs = sqlite
+    .query<{ seq: number }, SQLQueryBindings[]>(`SELECT l.seq FROM ${from} ORDER BY ${orderBy} LIMIT ? OFFSET ?`)
+    .all(...ftsParams, ...params, query.limit, offset)
+    .map((r) => r.seq);
+  return { items: presentListings(deps, rowsBySeq(deps, seqs)), total, page: query.page, limit: query.limit };
 }
 
 /** The caller's own listings in every status (or one), newest first. */

@@ -13,6 +13,7 @@ import { paidResponses, type PaymentIntent, paymentIntents, paymentSettlements }
 import { invalidPaymentTx, type PaymentVerification } from './verification-result.ts';
 
 export { buildVerifiers, type ChainVerifiers } from './offer.ts';
+export { payerAddressesOf } from './payers.ts';
 export type { PaymentIntent } from './schema.ts';
 
 export type PaymentsDeps = CoreDeps & {
@@ -92,7 +93,7 @@ export async function authorizePaidCall(
         case 'rejected':
           throw PaymentErrors.rejected(verification.code, verification.message, paymentObject(intent));
         case 'verified':
-          intent = settle(deps, intent, verification, verification.network ?? '');
+          intent = settleVerifiedPayment(deps, intent, verification, verification.network ?? '');
       }
     }
   }
@@ -158,7 +159,7 @@ async function verifyOnChain(deps: PaymentsDeps, intent: PaymentIntent, paymentT
 }
 
 /** Records the verified transfer, settles the intent and holds the money: one transaction. */
-function settle(deps: PaymentsDeps, intent: PaymentIntent, v: Extract<PaymentVerification, { status: 'verified' }>, network: string): PaymentIntent {
+export function settleVerifiedPayment(deps: PaymentsDeps, intent: PaymentIntent, v: Extract<PaymentVerification, { status: 'verified' }>, network: string): PaymentIntent {
   return immediate(deps.db.sqlite, () => {
     const { db } = deps.db;
     const current = getIntent(deps, intent.id);

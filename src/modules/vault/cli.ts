@@ -5,7 +5,7 @@ import { rotateMasterKey } from './rotation.ts';
 
 export const VAULT_HELP = `crochet vault rotate-key — re-encrypt every vault value under a new master key
 
-Usage: crochet vault rotate-key [--data-dir DIR] [--master-key BASE64]
+Usage: crochet vault rotate-key [--data-dir DIR]
 
 Stop the server first: a running instance keeps sealing with the old key.
 With a key file (the default), the new key replaces <data-dir>/master.key; an interrupted run is

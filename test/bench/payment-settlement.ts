@@ -1,0 +1,66 @@
+// Settlement throughput of the database path alone (the on-chain verification result is given):
+// per paid call, the settlement transaction (unique settlement key, intent settled, buyer → held)
+// and the release transaction (held → seller + fee, intent consumed, reply sealed).
+// Run directly: `bun test/bench/payment-settlement.ts [N]`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config.ts';
+import { openDatabase } from '../../src/db/open.ts';
+import { immediate } from '../../src/db/tx.ts';
+import { verifyLedger } from '../../src/modules/ledger/service.ts';
+import { paymentIntents } from '../../src/modules/payments/schema.ts';
+import * as Payments from '../../src/modules/payments/service.ts';
+import { generateMasterKey } from '../../src/modules/vault/envelope.ts';
+import { createVault } from '../../src/modules/vault/service.ts';
+import { systemClock } from '../../src/shared/clock.ts';
+import { newId } from '../../src/shared/ids.ts';
+import { createLogger } from '../../src/shared/logger.ts';
+
+export function runPaymentSettlementBench(iterations = 5000, log: (line: string) => void = console.log) {
+  const dir = mkdtempSync(join(tmpdir(), 'crochet-bench-pay-'));
+  const db = openDatabase(join(dir, 'crochet.db'));
+  const config = loadConfig({ env: { CROCHET_DATA_DIR: dir, CROCHET_FEE_BPS: '250' } });
+  const deps: Payments.PaymentsDeps = {
+    config, db, clock: systemClock, logger: createLogger('error'), vault: createVault(generateMasterKey()),
+    verifiers: Payments.buildVerifiers([]), inFlight: new Set(), verifying: new Map(),
+  };
+  try {
+    const buyers = Array.from({ length: 50 }, () => newId());
+    const sellers = Array.from({ length: 20 }, () => newId());
+    const expires = new Date(Date.now() + 3_600_000).toISOString();
+    const intents: Payments.PaymentIntent[] = Array.from({ length: iterations }, (_, i) => ({
+      id: `rly_bench${i}`, buyerId: buyers[i % 50] as string, sellerId: sellers[i % 20] as string, listingId: 'bench-listing',
+      bodySha256: '0'.repeat(64), amountMicroUsd: 10_000 + (i % 1000) * 250, feeBps: 250,
+      routes: [{ network: 'eip155:8453', asset: '0xusdc', decimals: 6, pay_to: '0xseller', amount_atomic: '10000', min_amount: '0' }],
+      status: 'open', createdAt: new Date().toISOString(), expiresAt: expires, settlementKey: null, settledNetwork: null, settledTxRef: null,
+      settledAt: null, consumedAt: null, gatewayRequestId: null, refundTxRef: null, refundedAt: null,
+    }));
+    immediate(db.sqlite, () => {
+      for (const intent of intents) db.db.insert(paymentIntents).values(intent).run();
+    });
+    const reply = new TextEncoder().encode(JSON.stringify({ ok: true, forecast: 'sunny' }));
+    const started = Bun.nanoseconds();
+    for (let i = 0; i < iterations; i++) {
+      const txRef = `0x${i.toString(16).padStart(64, '0')}`;
+      const settled = Payments.settleVerifiedPayment(deps, intents[i] as Payments.PaymentIntent, {
+        status: 'verified', settlementKey: `eip155:8453:${txRef}:0`, txRef, payer: '0xbuyer', amountAtomic: 10_000n, transferIndex: 0,
+      }, 'eip155:8453');
+      immediate(db.sqlite, () => Payments.completePaidCall(deps, settled, { gatewayRequestId: `gw_req_bench${i}`, sellerStatus: 200, body: reply }));
+    }
+    const seconds = (Bun.nanoseconds() - started) / 1e9;
+    const check = verifyLedger(db.sqlite);
+    const perSecond = iterations / seconds;
+    log(`payment settlement (database path, verification given): ${iterations} paid calls in ${seconds.toFixed(2)} s`);
+    log(`  ${perSecond.toFixed(0)} settled+released calls/s (${check.entriesChecked} ledger entries; ledger ${check.ok ? 'balanced and chained: OK' : 'FAILED'})`);
+    return { iterations, perSecond, ledgerOk: check.ok };
+  } finally {
+    db.sqlite.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  const result = runPaymentSettlementBench(Number(Bun.argv[2] ?? 5000));
+  if (!result.ledgerOk) process.exit(1);
+}

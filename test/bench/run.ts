@@ -1,0 +1,20 @@
+// `bun run bench`: every benchmark, one after the other. Figures are printed, never asserted:
+// benchmarks do not gate CI. Pass names to run a subset: `bun run bench gateway ledger`.
+import { runGatewayBench } from './gateway.ts';
+import { runLedgerSettlementBench } from './ledger-settlement.ts';
+import { runListingsSearchBench } from './listings-search.ts';
+import { runPaymentSettlementBench } from './payment-settlement.ts';
+
+const benches: Record<string, () => unknown> = {
+  'listings-search': () => runListingsSearchBench(),
+  gateway: () => runGatewayBench(5),
+  'payment-settlement': () => runPaymentSettlementBench(5000),
+  'ledger-settlement': () => runLedgerSettlementBench(5000),
+};
+
+const wanted = Bun.argv.slice(2);
+for (const [name, run] of Object.entries(benches)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  console.log(`\n=== ${name}`);
+  await run();
+}
