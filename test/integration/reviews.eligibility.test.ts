@@ -130,9 +130,10 @@ describe('free listings', () => {
 
   test('a human-claimed agent gets 403, even with a completed call', async () => {
     const buyer = await newBuyer();
-    expect((await callListing(listings.ok.id, buyer.key)).status).toBe(200);
     // The claim flow belongs to the humans module; the account type is what eligibility reads.
+    // Set before the key's first use, so no cached authentication can hold the old type.
     t.deps.db.sqlite.run("UPDATE profiles SET account_type = 'human_claimed_agent' WHERE id = ?", [buyer.profile.id]);
+    expect((await callListing(listings.ok.id, buyer.key)).status).toBe(200);
     const res = await review(listings.ok.id, buyer.key);
     expect(res.status).toBe(403);
     expect(res.json.error).toMatchObject({ code: 'REVIEW_NOT_ELIGIBLE', details: { reason: 'account_type' }, recovery: { next_action: 'stop' } });

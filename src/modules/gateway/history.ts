@@ -37,8 +37,8 @@ export function flushHistoryOf(sqlite: Database): void {
  * on stop) and readers flush first, so history is never seen stale.
  */
 export function createHistoryWriter(sqlite: Database, opts: { flushAfterMs?: number; maxBatch?: number } = {}): HistoryWriter {
-  const flushAfterMs = opts.flushAfterMs ?? 5;
-  const maxBatch = opts.maxBatch ?? 256;
+  const flushAfterMs = opts.flushAfterMs ?? 25;
+  const maxBatch = opts.maxBatch ?? 1024;
   const insert = sqlite.prepare(`INSERT INTO gateway_requests (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
   let queue: GatewayRequestRow[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;

@@ -47,22 +47,55 @@ export function authenticate(deps: CoreDeps, authorization: string | null | unde
   if (!authorization) throw CommonErrors.authRequired();
   const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
   if (!match?.[1] || !match[1].startsWith(KEY_PREFIX)) throw CommonErrors.apiKeyInvalid();
-  // Raw prepared statement: this runs on every authenticated request, gateway calls included.
-  const row = deps.db.sqlite
-    .query<AuthRow, [string]>(
-      `SELECT k.id, k.profile_id, k.revoked_at, k.last_used_at, p.account_type, p.status
-         FROM api_keys k JOIN profiles p ON p.id = k.profile_id WHERE k.key_hash = ?`,
-    )
-    .get(hashKey(match[1]));
-  if (!row) throw CommonErrors.apiKeyInvalid();
+  const hash = hashKey(match[1]);
+  const now = deps.clock.now();
+  const cache = keyCacheOf(deps);
+  let entry = cache.get(hash);
+  if (!entry || Date.now() - entry.loadedAt > KEY_CACHE_TTL_MS) {
+    // Raw prepared statement: this runs on every authenticated request, gateway calls included.
+    const row = deps.db.sqlite
+      .query<AuthRow, [string]>(
+        `SELECT k.id, k.profile_id, k.revoked_at, k.last_used_at, p.account_type, p.status
+           FROM api_keys k JOIN profiles p ON p.id = k.profile_id WHERE k.key_hash = ?`,
+      )
+      .get(hash);
+    if (!row) throw CommonErrors.apiKeyInvalid();
+    entry = { row, loadedAt: Date.now() };
+    if (cache.size >= KEY_CACHE_MAX) cache.clear();
+    cache.set(hash, entry);
+  }
+  const row = entry.row;
   if (row.revoked_at) throw CommonErrors.apiKeyRevoked();
   if (row.status !== 'active') throw IdentityErrors.profileSuspended();
-  const now = deps.clock.now();
   // Coarse last-used stamps keep the hot path free of a write per request.
   if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) > LAST_USED_RESOLUTION_MS) {
-    deps.db.sqlite.query('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(iso(now), row.id);
+    row.last_used_at = iso(now);
+    deps.db.sqlite.query('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(row.last_used_at, row.id);
   }
   return { profileId: row.profile_id, accountType: row.account_type, keyId: row.id };
+}
+
+/**
+ * Resolved keys per database, so an authenticated call costs no query. Revocation and profile
+ * changes call `forgetCachedKeys` in this process (the server is the only writer), and entries
+ * expire after KEY_CACHE_TTL_MS as a safety net. Only known keys are cached (unknown ones are
+ * caller-chosen and would fill the map).
+ */
+const KEY_CACHE_TTL_MS = 30_000;
+const KEY_CACHE_MAX = 100_000;
+const keyCaches = new WeakMap<object, Map<string, { row: AuthRow; loadedAt: number }>>();
+
+function keyCacheOf(deps: CoreDeps) {
+  let cache = keyCaches.get(deps.db.sqlite);
+  if (!cache) keyCaches.set(deps.db.sqlite, (cache = new Map()));
+  return cache;
+}
+
+/** Drops cached keys of a profile (all profiles when omitted): call after revoking a key or changing a profile's status. */
+export function forgetCachedKeys(deps: CoreDeps, profileId?: string): void {
+  const cache = keyCacheOf(deps);
+  if (profileId === undefined) return cache.clear();
+  for (const [hash, entry] of cache) if (entry.row.profile_id === profileId) cache.delete(hash);
 }
 
 type AuthRow = {
@@ -85,5 +118,6 @@ export function revokeApiKey(deps: CoreDeps, profileId: string, keyId: string): 
   if (key.revokedAt) return keySummary(key);
   const revokedAt = iso(deps.clock.now());
   db.update(apiKeys).set({ revokedAt }).where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt))).run();
+  forgetCachedKeys(deps, profileId);
   return keySummary({ ...key, revokedAt });
 }

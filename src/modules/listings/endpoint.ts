@@ -13,6 +13,7 @@ import { ListingErrors } from './errors.ts';
 import type { EndpointMetadata, UpdateEndpointInput } from './model.ts';
 import { listingGatewayEndpoints, type GatewayEndpoint } from './schema.ts';
 import { requireOwnedListing } from './store.ts';
+import { forgetGatewayTarget } from './target-cache.ts';
 
 // Ours to set, or framing/routing headers a seller's auth header must never replace.
 const FORBIDDEN_HEADERS = new Set([
@@ -113,6 +114,7 @@ export async function updateEndpoint(deps: CoreDeps, ownerId: string, idOrSlug: 
   authChange(input, requireEndpoint(deps, listing.id)); // validate before the (slow) URL check
   const warnings = input.private_endpoint_url === undefined ? [] : await vetForSave(deps, input.private_endpoint_url);
   const row = immediate(deps.db.sqlite, () => {
+    forgetGatewayTarget(deps.db.sqlite, listing.id);
     const current = requireEndpoint(deps, listing.id);
     const now = iso(deps.clock.now());
     const change = authChange(input, current);
@@ -224,6 +226,7 @@ export async function testEndpoint(deps: CoreDeps, ownerId: string, idOrSlug: st
 export function rotateSigningSecret(deps: CoreDeps, ownerId: string, idOrSlug: string, graceSeconds: number) {
   const listing = requireOwnedListing(deps, ownerId, idOrSlug);
   return immediate(deps.db.sqlite, () => {
+    forgetGatewayTarget(deps.db.sqlite, listing.id);
     const row = requireEndpoint(deps, listing.id);
     const now = deps.clock.now();
     const nowIso = iso(now);

@@ -45,7 +45,7 @@ export function insertEvent(deps: CoreDeps, e: EventRow, now: string): boolean {
 }
 
 /** A completed call counts as paid only with an amount and a relay request (SPEC §5). */
-export const isPaid = (o: { amountMicroUsd: number; relayRequestId: string | null }) => o.amountMicroUsd > 0 && o.relayRequestId !== null;
+const isPaid = (o: { amountMicroUsd: number; relayRequestId: string | null }) => o.amountMicroUsd > 0 && o.relayRequestId !== null;
 
 function eventsOf(o: Gateway.GatewayOutcome): EventRow[] {
   const common = { listingId: o.listingId, sourceType: 'gateway_request' as const, sourceId: o.id, occurredAt: o.createdAt };

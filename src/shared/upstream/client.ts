@@ -135,8 +135,8 @@ export async function postToUpstream(vetted: VettedUpstream, req: UpstreamReques
     const init: BunFetchRequestInit = {
       method: 'POST',
       headers: buildHeaders(vetted, req.headers),
-      // A copy: fetch's body type takes only ArrayBuffer-backed views (not SharedArrayBuffer).
-      body: new Uint8Array(req.body),
+      // fetch takes only ArrayBuffer-backed views: copy anything else (a SharedArrayBuffer view).
+      body: req.body.buffer instanceof ArrayBuffer ? (req.body as Uint8Array<ArrayBuffer>) : new Uint8Array(req.body),
       redirect: 'manual',
       signal: controller.signal,
       // Pooled plain-http connections are harmless (no identity was checked); TLS ones are never reused.
@@ -151,8 +151,24 @@ export async function postToUpstream(vetted: VettedUpstream, req: UpstreamReques
       controller.abort();
       return { kind: 'failure', reason: 'redirect', status, latencyMs: elapsed() };
     }
+    const judge = (body: Uint8Array): UpstreamOutcome => {
+      const parsed = parseJson(body);
+      if (!parsed.ok) return { kind: 'failure', reason: 'not_json', status, latencyMs: elapsed() };
+      return { kind: 'response', status, body, json: parsed.value, latencyMs: elapsed() };
+    };
 
-    // Count bytes as they arrive: Content-Length can lie or be absent (chunked, compressed).
+    // Fast path: an uncompressed reply with a declared length is framed by it (the client reads no
+    // more than that), so the cap can be checked before reading.
+    const declared = response.headers.get('content-length');
+    if (declared !== null && !response.headers.has('content-encoding') && /^\d+$/.test(declared)) {
+      if (Number(declared) > req.maxResponseBytes) {
+        controller.abort();
+        return { kind: 'failure', reason: 'too_large', status, latencyMs: elapsed() };
+      }
+      return judge(new Uint8Array(await response.arrayBuffer()));
+    }
+
+    // Otherwise count bytes as they arrive: without a length (chunked, compressed) only that is safe.
     const chunks: Uint8Array[] = [];
     let total = 0;
     const reader = response.body?.getReader();
@@ -167,10 +183,7 @@ export async function postToUpstream(vetted: VettedUpstream, req: UpstreamReques
       chunks.push(value);
     }
 
-    const body = concat(chunks, total);
-    const parsed = parseJson(body);
-    if (!parsed.ok) return { kind: 'failure', reason: 'not_json', status, latencyMs: elapsed() };
-    return { kind: 'response', status, body, json: parsed.value, latencyMs: elapsed() };
+    return judge(concat(chunks, total));
   } catch (error) {
     if (timedOut) return { kind: 'failure', reason: 'timeout', latencyMs: elapsed() };
     const reason = isHttps && TLS_ERROR_CODE.test(errorCode(error)) ? 'tls_failed' : 'connect_failed';
