@@ -10,6 +10,7 @@ import m6 from '../../migrations/0006_gateway_payments.sql' with { type: 'text' 
 import m7 from '../../migrations/0007_trust.sql' with { type: 'text' };
 import m8 from '../../migrations/0008_trust_provider_scores.sql' with { type: 'text' };
 import m9 from '../../migrations/0009_listings_search_active.sql' with { type: 'text' };
+import m10 from '../../migrations/0010_drop_unused_relay_index.sql' with { type: 'text' };
 
 export const embeddedMigrations: readonly Migration[] = [
   { tag: '0000_identity', sql: m0 },
@@ -22,4 +23,5 @@ export const embeddedMigrations: readonly Migration[] = [
   { tag: '0007_trust', sql: m7 },
   { tag: '0008_trust_provider_scores', sql: m8 },
   { tag: '0009_listings_search_active', sql: m9 },
+  { tag: '0010_drop_unused_relay_index', sql: m10 },
 ];

@@ -7,7 +7,7 @@ import { runPaymentSettlementBench } from './payment-settlement.ts';
 
 const benches: Record<string, () => unknown> = {
   'listings-search': () => runListingsSearchBench(),
-  gateway: () => runGatewayBench(5),
+  gateway: () => runGatewayBench(3),
   'payment-settlement': () => runPaymentSettlementBench(5000),
   'ledger-settlement': () => runLedgerSettlementBench(5000),
 };

@@ -28,7 +28,6 @@ export const gatewayRequests = sqliteTable(
     index('gateway_requests_buyer').on(t.buyerId, t.createdAt),
     index('gateway_requests_seller').on(t.sellerId, t.createdAt),
     index('gateway_requests_listing').on(t.listingId, t.createdAt),
-    index('gateway_requests_relay').on(t.relayRequestId),
   ],
 );
 

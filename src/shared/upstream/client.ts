@@ -56,23 +56,20 @@ const OWNED_HEADERS = new Set([
 // name check, and EPROTO when the handshake itself fails.
 const TLS_ERROR_CODE = /CERT|TLS|SSL|EPROTO|HANDSHAKE|UNABLE_TO_|ISSUER|SIGNATURE|CHAIN|ALTNAME/i;
 
-function connectUrl(vetted: VettedUpstream): string {
-  const host = vetted.family === 6 ? `[${vetted.address}]` : vetted.address;
-  return `${vetted.url.protocol}//${host}:${vetted.port}${vetted.url.pathname}${vetted.url.search}`;
-}
-
-function buildHeaders(vetted: VettedUpstream, given: Record<string, string>): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(given)) {
-    if (!OWNED_HEADERS.has(name.toLowerCase())) headers.set(name, value);
+// A plain object, not Headers: this runs once per gateway call.
+function buildHeaders(vetted: VettedUpstream, given: Record<string, string>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name in given) {
+    const lower = name.toLowerCase();
+    if (!OWNED_HEADERS.has(lower)) headers[lower] = given[name] as string;
   }
-  headers.set('host', vetted.url.host);
-  headers.set('content-type', 'application/json');
+  headers['host'] = vetted.hostHeader;
+  headers['content-type'] = 'application/json';
   // Ask for the plain body; if a seller compresses anyway, Bun decodes it as a stream and the
   // size cap below counts decoded bytes, so a compression bomb stops at the cap too.
-  headers.set('accept-encoding', 'identity');
+  headers['accept-encoding'] = 'identity';
   // Bun would otherwise announce its own name and version to every seller.
-  if (!headers.has('user-agent')) headers.set('user-agent', 'crochet-gateway');
+  headers['user-agent'] ??= 'crochet-gateway';
   return headers;
 }
 
@@ -122,7 +119,7 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 export async function postToUpstream(vetted: VettedUpstream, req: UpstreamRequest): Promise<UpstreamOutcome> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const isHttps = vetted.url.protocol === 'https:';
+  const isHttps = vetted.https;
   const controller = new AbortController();
   let timedOut = false;
   // One deadline for connect, headers and body: a seller that trickles its reply still times out.
@@ -144,7 +141,7 @@ export async function postToUpstream(vetted: VettedUpstream, req: UpstreamReques
       proxy: false,
       ...(isHttps ? { tls: tlsOptions(vetted, req.tlsCa) } : {}),
     };
-    const response = await fetch(connectUrl(vetted), init);
+    const response = await fetch(vetted.connectUrl, init);
     const status = response.status;
 
     if (status >= 300 && status < 400) {

@@ -21,6 +21,11 @@ export type VettedUpstream = {
   address: string;
   family: 4 | 6;
   port: number;
+  /** What to fetch: the URL with the vetted address in place of the name (built once, here). */
+  connectUrl: string;
+  /** The original `host[:port]`, sent as the Host header. */
+  hostHeader: string;
+  https: boolean;
 };
 
 export type VetOptions = { allowPrivate: boolean; resolve: Resolver; phase: 'save' | 'call' };
@@ -100,8 +105,12 @@ function isLocalName(name: string): boolean {
 }
 
 function vetted(url: URL, hostname: string, ip: IpAddress): VettedUpstream {
-  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
-  return { url, hostname, address: formatIp(ip), family: ip.family, port };
+  const https = url.protocol === 'https:';
+  const port = url.port === '' ? (https ? 443 : 80) : Number(url.port);
+  const address = formatIp(ip);
+  const host = ip.family === 6 ? `[${address}]` : address;
+  const connectUrl = `${url.protocol}//${host}:${port}${url.pathname}${url.search}`;
+  return { url, hostname, address, family: ip.family, port, connectUrl, hostHeader: url.host, https };
 }
 
 /** Checks syntax and the host as written; returns the URL and the literal address if it is one. */
