@@ -10,6 +10,7 @@ import { paymentsModule } from './modules/payments/index.ts';
 import * as Payments from './modules/payments/service.ts';
 import { surfacesModule } from './modules/surfaces/index.ts';
 import { trustModule } from './modules/trust/index.ts';
+import * as Trust from './modules/trust/service.ts';
 import type { CoreDeps } from './shared/deps.ts';
 import { authPlugin } from './shared/http/auth.ts';
 import { foundationPlugin } from './shared/http/foundation.ts';
@@ -55,7 +56,7 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(surfacesModule(deps))
-    .use(identityModule(modules))
+    .use(identityModule({ ...modules, scoreOf: (id) => Trust.getScore(deps, id) }))
     .use(ledgerModule(modules))
     .use(listingsModule(modules))
     .use(gatewayModule({ ...payments, auth }))

@@ -36,6 +36,8 @@ describe.each([
     const me = await t.call('GET', '/api/v1/me', { key: first });
     expect(me.status).toBe(200);
     expect(me.json.data.id).toBe(reg.json.data.profile.id);
+    // A new profile has no evidence yet: score 0, tier low, no checkmark, no snapshot.
+    expect(me.json.data.score).toEqual({ score: 0, tier: 'low', verified: false, computed_at: null, stale: true });
 
     const created = await t.call('POST', '/api/v1/api-keys', { key: first, body: { name: 'second' } });
     expect(created.status).toBe(201);

@@ -5,7 +5,10 @@ import { jsonBody, ok, okSchema } from '../../shared/http/envelope.ts';
 import * as model from './model.ts';
 import * as Identity from './service.ts';
 
-export type IdentityDeps = CoreDeps & { auth: ReturnType<typeof authPlugin> };
+export type ScoreSummary = { score: number; tier: string; verified: boolean; computed_at: string | null; stale: boolean };
+
+/** `scoreOf` comes from the trust module (which itself reads identity): passed in by app.ts, not imported. */
+export type IdentityDeps = CoreDeps & { auth: ReturnType<typeof authPlugin>; scoreOf: (profileId: string) => ScoreSummary };
 
 /** Wallet sign-in, registration, recovery, API keys and wallets. */
 export function identityModule(deps: IdentityDeps) {
@@ -38,10 +41,10 @@ export function identityModule(deps: IdentityDeps) {
       authRateLimit: true,
       detail: { summary: 'Recover a profile with its wallet: issues a new API key' },
     })
-    .get('/me', ({ caller }) => ok(Identity.getMe(deps, caller.profileId)), {
+    .get('/me', ({ caller }) => ok({ ...Identity.getMe(deps, caller.profileId), score: deps.scoreOf(caller.profileId) }), {
       auth: 'agent',
-      response: okSchema(model.meSchema),
-      detail: { summary: 'The calling profile and its wallets' },
+      response: okSchema(model.meSchema.extend({ score: model.scoreSummarySchema })),
+      detail: { summary: 'The calling profile, its wallets and its Crochet Score summary' },
     })
     .get('/api-keys', ({ caller }) => ok(Identity.listApiKeys(deps, caller.profileId)), {
       auth: 'agent',

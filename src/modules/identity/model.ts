@@ -63,6 +63,13 @@ export const profileSchema = z.object({
   created_at: z.string(),
 });
 export const meSchema = profileSchema.extend({ wallets: z.array(walletSchema) });
+export const scoreSummarySchema = z.object({
+  score: z.number().int(),
+  tier: z.string(),
+  verified: z.boolean(),
+  computed_at: z.string().nullable(),
+  stale: z.boolean(),
+});
 
 export const credentialsSchema = z.object({
   api_key: z.string(),
