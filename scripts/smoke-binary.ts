@@ -1,9 +1,9 @@
 // CI smoke test of the built executable: start from an empty temporary folder, poll /health,
 // fetch the API document, stop with SIGTERM and require a clean exit.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startBinary } from '../test/support/binary.ts';
 
-const binary = process.argv[2] ?? join(import.meta.dir, '../dist/crochet');
+const binary = resolve(process.argv[2] ?? join(import.meta.dir, '../dist/crochet'));
 const running = await startBinary(binary);
 const fail = (why: string) => {
   running.proc.kill('SIGKILL');
