@@ -14,6 +14,7 @@ import * as Trust from './modules/trust/service.ts';
 import type { CoreDeps } from './shared/deps.ts';
 import { authPlugin } from './shared/http/auth.ts';
 import { foundationPlugin } from './shared/http/foundation.ts';
+import { createMetrics } from './shared/metrics.ts';
 import { createRateLimiter } from './shared/rate-limit.ts';
 import { VERSION } from './version.ts';
 
@@ -37,12 +38,13 @@ export function createApp(deps: AppDeps) {
     writeLimiter: createRateLimiter(config.rate_limit_write_per_min, 60_000),
     authIpLimiter: createRateLimiter(config.rate_limit_auth_per_5min, 300_000),
   });
+  const metrics = createMetrics();
   const modules = { ...deps, auth };
   // One set of chain verifiers and one forwarding lock table, shared by the gateway and the sweep.
   const payments: Payments.PaymentsDeps = { ...deps, verifiers: Payments.buildVerifiers(config.payment_routes), inFlight: new Set(), verifying: new Map() };
 
   return new Elysia()
-    .use(foundationPlugin({ logger: deps.logger, publicUrl: config.public_url, maxBodyBytes: MAX_API_BODY_BYTES, maxGatewayBodyBytes: MAX_GATEWAY_BODY_BYTES }))
+    .use(foundationPlugin({ logger: deps.logger, metrics, publicUrl: config.public_url, maxBodyBytes: MAX_API_BODY_BYTES, maxGatewayBodyBytes: MAX_GATEWAY_BODY_BYTES }))
     .use(
       openapi({
         path: '/api/docs',
@@ -55,11 +57,11 @@ export function createApp(deps: AppDeps) {
         },
       }),
     )
-    .use(surfacesModule(deps))
+    .use(surfacesModule({ ...deps, metrics }))
     .use(identityModule({ ...modules, scoreOf: (id) => Trust.getScore(deps, id) }))
     .use(ledgerModule(modules))
     .use(listingsModule(modules))
-    .use(gatewayModule({ ...payments, auth }))
+    .use(gatewayModule({ ...payments, auth, metrics }))
     .use(paymentsModule(payments))
     .use(trustModule(modules));
 }

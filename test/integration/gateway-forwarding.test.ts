@@ -217,3 +217,17 @@ function expectNoSellerDetails(text: string) {
   expect(text).not.toContain('/srv/private');
   expect(text).not.toContain('crash');
 }
+
+test('/metrics counts gateway outcomes, including calls refused before authentication', async () => {
+  await t.call('POST', '/api/v1/gateway/anything', { rawBody: '{}', headers: { authorization: 'Bearer nope' } });
+  const res = await t.call('GET', '/metrics');
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toStartWith('text/plain');
+  const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm').exec(res.text)?.[1] ?? NaN);
+  expect(value('crochet_gateway_calls_total{status="refused_unauthenticated"}')).toBeGreaterThanOrEqual(2);
+  expect(value('crochet_gateway_calls_total{status="completed"}')).toBeGreaterThanOrEqual(5);
+  expect(value('crochet_gateway_calls_total{status="timeout"}')).toBeGreaterThanOrEqual(1);
+  expect(value('crochet_http_requests_total{method="POST",status="2xx"}')).toBeGreaterThan(0);
+  expect(value('crochet_up')).toBe(1);
+  expect(res.text).toContain('# TYPE crochet_gateway_calls_total counter');
+});

@@ -8,8 +8,9 @@ import { createHistoryWriter } from './history.ts';
 import * as model from './model.ts';
 import * as Gateway from './service.ts';
 import * as Payments from '../payments/service.ts';
+import type { Metrics } from '../../shared/metrics.ts';
 
-export type GatewayModuleDeps = Payments.PaymentsDeps & { auth: ReturnType<typeof authPlugin>; resolveHost?: Resolver; upstreamTlsCa?: string };
+export type GatewayModuleDeps = Payments.PaymentsDeps & { auth: ReturnType<typeof authPlugin>; metrics: Metrics; resolveHost?: Resolver; upstreamTlsCa?: string };
 
 /** The public gateway and the call history. */
 export function gatewayModule(deps: GatewayModuleDeps) {

@@ -12,6 +12,7 @@ import { sha256Hex } from '../../shared/request-signing.ts';
 import { GatewayErrors } from './errors.ts';
 import { forwardCall, type ForwardResult } from './forward.ts';
 import type { HistoryWriter } from './history.ts';
+import type { Metrics } from '../../shared/metrics.ts';
 import { type GatewayRequestRow, type GatewayStatus, gatewayRequests } from './schema.ts';
 
 export {
@@ -20,6 +21,7 @@ export {
 } from './outcomes.ts';
 
 export type GatewayDeps = Payments.PaymentsDeps & {
+  metrics: Metrics;
   resolveHost: Resolver;
   history: HistoryWriter;
   buyerLimiter: RateLimiter;
@@ -49,7 +51,13 @@ export async function handleGatewayCall(
 ): Promise<GatewayReply> {
   const startedAt = performance.now();
   // Refusals before authentication are not recorded (SPEC §4): they count in metrics only.
-  const caller = Identity.authenticate(deps, call.authorization);
+  let caller: Identity.Caller;
+  try {
+    caller = Identity.authenticate(deps, call.authorization);
+  } catch (error) {
+    deps.metrics.inc('crochet_gateway_calls_total', { status: 'refused_unauthenticated' });
+    throw error;
+  }
   if (caller.accountType === 'human') throw GatewayErrors.humansCannotCall();
 
   const requestId = prefixedId('gw_req_');
@@ -152,6 +160,7 @@ async function paidCall(
       immediate(deps.db.sqlite, () => {
         Payments.completePaidCall(deps, intent, { gatewayRequestId: attempt.id, sellerStatus: reply.httpStatus, body: reply.body });
         deps.history.writeNow(rowOf(deps, { ...attempt, ...paid, ...outcomeFields(result) }));
+        deps.metrics.inc('crochet_gateway_calls_total', { status: result.status });
       });
       return { httpStatus: reply.httpStatus, body: reply.body, requestId: attempt.id };
     }
@@ -198,7 +207,10 @@ type RecordInput = {
   amountMicroUsd?: number;
 };
 
-const record = (deps: GatewayDeps, r: RecordInput) => deps.history.record(rowOf(deps, r));
+const record = (deps: GatewayDeps, r: RecordInput) => {
+  deps.metrics.inc('crochet_gateway_calls_total', { status: r.status });
+  deps.history.record(rowOf(deps, r));
+};
 
 function rowOf(deps: GatewayDeps, r: RecordInput): GatewayRequestRow {
   return {

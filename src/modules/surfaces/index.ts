@@ -2,6 +2,7 @@ import { Elysia } from 'elysia';
 import { z } from 'zod';
 import { pingDatabase } from '../../db/open.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
+import type { Metrics } from '../../shared/metrics.ts';
 import { VERSION } from '../../version.ts';
 
 const healthSchema = z.object({
@@ -11,8 +12,11 @@ const healthSchema = z.object({
   time: z.string(),
 });
 
-/** Health and the machine-readable surfaces of this instance. */
-export function surfacesModule(deps: CoreDeps) {
+/** Health, metrics and the machine-readable surfaces of this instance. */
+export function surfacesModule(deps: CoreDeps & { metrics: Metrics }) {
+  const startedAt = Date.now();
+  deps.metrics.gauge('crochet_up', 'Whether the database answers (1) or not (0).', () => (pingDatabase(deps.db.sqlite) ? 1 : 0));
+  deps.metrics.gauge('crochet_uptime_seconds', 'Seconds since this process started serving.', () => Math.round((Date.now() - startedAt) / 1000));
   const health = ({ set }: { set: { status?: number | string } }) => {
     const dbOk = pingDatabase(deps.db.sqlite);
     if (!dbOk) set.status = 503;
@@ -24,5 +28,10 @@ export function surfacesModule(deps: CoreDeps) {
     };
   };
   const options = { response: { 200: healthSchema, 503: healthSchema }, detail: { summary: 'Liveness and database status' }, tags: ['operations'] };
-  return new Elysia().get('/health', health, options).get('/api/v1/health', health, options);
+  return new Elysia()
+    .get('/health', health, options)
+    .get('/api/v1/health', health, options)
+    .get('/metrics', () => new Response(deps.metrics.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } }), {
+      detail: { summary: 'Prometheus metrics', tags: ['operations'] },
+    });
 }

@@ -3,9 +3,11 @@ import { AppError } from '../app-error.ts';
 import { CommonErrors } from '../errors.ts';
 import { prefixedId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 
 export type FoundationDeps = {
   logger: Logger;
+  metrics: Metrics;
   publicUrl: string;
   /** Largest JSON body any API route accepts; the gateway enforces per-endpoint limits itself. */
   maxBodyBytes: number;
@@ -106,14 +108,16 @@ export function foundationPlugin(deps: FoundationDeps) {
       });
       return render(CommonErrors.internal());
     })
-    .onAfterResponse({ as: 'global' }, ({ request, set }) => {
+    .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
+      const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200;
+      deps.metrics.inc('crochet_http_requests_total', { method: request.method, status: `${Math.floor(status / 100)}xx` });
       if (!logger.enabled('info')) return;
       const meta = metaOf.get(request);
       logger.info('request', {
         request_id: meta?.id,
         method: request.method,
         path: pathOf(request.url),
-        status: typeof set.status === 'number' ? set.status : undefined,
+        status,
         duration_ms: meta ? Math.round((performance.now() - meta.startedAt) * 100) / 100 : undefined,
       });
     });
