@@ -43,7 +43,11 @@ export function createApp(deps: AppDeps) {
   // One set of chain verifiers and one forwarding lock table, shared by the gateway and the sweep.
   const payments: Payments.PaymentsDeps = { ...deps, verifiers: Payments.buildVerifiers(config.payment_routes), inFlight: new Set(), verifying: new Map() };
 
-  return new Elysia()
+  // The text surfaces list the routes from the generated OpenAPI document of this very app.
+  let self: { handle(request: Request): Promise<Response> } | null = null;
+  const openapiDocument = async () => (await (self as NonNullable<typeof self>).handle(new Request('http://localhost/api/openapi.json'))).json();
+
+  const app = new Elysia()
     .use(foundationPlugin({ logger: deps.logger, metrics, publicUrl: config.public_url, maxBodyBytes: MAX_API_BODY_BYTES, maxGatewayBodyBytes: MAX_GATEWAY_BODY_BYTES }))
     .use(
       openapi({
@@ -57,13 +61,15 @@ export function createApp(deps: AppDeps) {
         },
       }),
     )
-    .use(surfacesModule({ ...deps, metrics }))
+    .use(surfacesModule({ ...deps, metrics, openapiDocument }))
     .use(identityModule({ ...modules, scoreOf: (id) => Trust.getScore(deps, id) }))
     .use(ledgerModule(modules))
     .use(listingsModule(modules))
     .use(gatewayModule({ ...payments, auth, metrics }))
     .use(paymentsModule(payments))
     .use(trustModule(modules));
+  self = app;
+  return app;
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,81 @@
+import type { Config } from '../../config.ts';
+import { VERSION } from '../../version.ts';
+import llms from './texts/llms.txt' with { type: 'text' };
+import sellerOnboarding from './texts/seller-onboarding.md' with { type: 'text' };
+import skill from './texts/skill.md' with { type: 'text' };
+
+/** The subset of an OpenAPI document the text surfaces read. */
+export type OpenApiDoc = {
+  paths?: Record<string, Record<string, { summary?: string; description?: string; security?: unknown[] } | undefined>>;
+};
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+const fill = (text: string, config: Config) => text.replaceAll('{{BASE_URL}}', config.public_url);
+
+export const skillText = (config: Config) => fill(skill, config);
+export const sellerOnboardingText = (config: Config) => fill(sellerOnboarding, config);
+export const llmsText = (config: Config) => fill(llms, config);
+
+function operations(doc: OpenApiDoc) {
+  const out: { method: string; path: string; summary: string }[] = [];
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (op) out.push({ method: method.toUpperCase(), path, summary: op.summary ?? '' });
+    }
+  }
+  return out.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
+}
+
+/** Plain-text route list, generated from the live OpenAPI document so it cannot drift. */
+export function apiReferenceText(config: Config, doc: OpenApiDoc): string {
+  const lines = operations(doc).map((o) => `${o.method.padEnd(7)}${config.public_url}${o.path}${o.summary ? `\n       ${o.summary}` : ''}`);
+  return [
+    `Crochet ${VERSION} — API reference for ${config.public_url}`,
+    '',
+    'JSON in and out. Success: { "success": true, "data": … }. Errors: { "success": false, "error": { code, message, details?, recovery? } }.',
+    'Authenticated routes take Authorization: Bearer am_k_… (see /SKILL.md). Full schemas: /api/openapi.json.',
+    '',
+    ...lines,
+    '',
+  ].join('\n');
+}
+
+/** Discovery metadata and endpoint inventory (`/.well-known/agent-protocol.json`). */
+export function agentProtocol(config: Config, doc: OpenApiDoc) {
+  const base = config.public_url;
+  return {
+    name: 'Crochet',
+    description: 'Agent-to-agent API marketplace and pay-per-call gateway.',
+    version: VERSION,
+    base_url: base,
+    api_base: `${base}/api/v1`,
+    documents: {
+      openapi: `${base}/api/openapi.json`,
+      skill: `${base}/SKILL.md`,
+      seller_onboarding: `${base}/seller-onboarding`,
+      api_reference: `${base}/docs/api-reference.txt`,
+      llms: `${base}/llms.txt`,
+      interactive_docs: `${base}/api/docs`,
+    },
+    authentication: {
+      type: 'bearer',
+      header: 'Authorization',
+      format: 'Bearer am_k_…',
+      obtain: { challenge: `${base}/api/v1/auth/challenge`, register: `${base}/api/v1/register`, recover: `${base}/api/v1/auth/recover` },
+      wallets: ['evm', 'solana'],
+      proof_of_work: 'sha256',
+    },
+    gateway: {
+      url_template: `${base}/api/v1/gateway/{listing_id}`,
+      headers: ['X-Crochet-Relay-Request-Id', 'X-Crochet-Payment-Tx', 'X-Crochet-Origin-Currency'],
+    },
+    payments: {
+      currency: 'USDC',
+      routes: config.payment_routes.map((r) => ({ network: r.network, asset: r.asset, decimals: r.decimals, min_amount: r.min_amount })),
+      fee_bps: config.fee_bps,
+    },
+    endpoints: operations(doc).map((o) => ({ method: o.method, url: `${base}${o.path}`, summary: o.summary })),
+  };
+}
