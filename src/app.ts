@@ -17,6 +17,7 @@ import { foundationPlugin } from './shared/http/foundation.ts';
 import { createMetrics } from './shared/metrics.ts';
 import { createRateLimiter } from './shared/rate-limit.ts';
 import { VERSION } from './version.ts';
+import { staticPlugin } from './web/static.ts';
 
 export type AppDeps = CoreDeps;
 
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps) {
         },
       }),
     )
+    .use(staticPlugin())
     .use(surfacesModule({ ...deps, metrics, openapiDocument }))
     .use(identityModule({ ...modules, scoreOf: (id) => Trust.getScore(deps, id) }))
     .use(ledgerModule(modules))
