@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 import { join } from 'node:path';
 import { parseArgs } from './cli/args.ts';
+import { BACKUP_HELP, runBackup } from './cli/backup.ts';
 import { LEDGER_VERIFY_HELP, runLedgerVerify } from './cli/ledger-verify.ts';
 import { REFUNDS_HELP, runRefunds } from './cli/refunds.ts';
 import { SCORES_HELP, runScoresRecompute } from './cli/scores-recompute.ts';
@@ -17,6 +18,7 @@ Usage: crochet <command> [options]
 Commands:
   serve            start the server (creates the data folder, key and database on first start)
   migrate          apply database migrations and exit
+  backup FILE      consistent online copy of the database (keep the master key separately)
   ledger verify    check the ledger's hash chain and that every transaction balances
   vault rotate-key re-encrypt every vault value under a new master key (server stopped)
   refunds list     payments owed back to buyers (settled intents that expired unused)
@@ -49,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = positional[0] ?? 'serve';
   if (flags['help'] !== undefined || command === 'help') {
-    const help: Record<string, string> = { ledger: LEDGER_VERIFY_HELP, vault: VAULT_HELP, refunds: REFUNDS_HELP, scores: SCORES_HELP };
+    const help: Record<string, string> = { backup: BACKUP_HELP, ledger: LEDGER_VERIFY_HELP, vault: VAULT_HELP, refunds: REFUNDS_HELP, scores: SCORES_HELP };
     console.log(help[command] ?? HELP);
     return 0;
   }
@@ -80,6 +82,8 @@ async function main(argv: string[]): Promise<number> {
       console.error(`unknown vault command "${positional[1] ?? ''}" (try: crochet vault rotate-key)`);
       return 2;
     }
+    case 'backup':
+      return runBackup(config, positional[1]);
     case 'refunds':
       return runRefunds(config, { sub: positional[1], relayId: positional[2], txRef, all: all !== undefined });
     case 'scores': {
