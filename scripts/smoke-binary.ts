@@ -1,5 +1,5 @@
 // CI smoke test of the built executable: start from an empty temporary folder, poll /health,
-// fetch the API document, stop with SIGTERM and require a clean exit.
+// fetch the UI page, an embedded asset and the API document, stop with SIGTERM and require a clean exit.
 import { join, resolve } from 'node:path';
 import { startBinary } from '../test/support/binary.ts';
 
@@ -12,8 +12,10 @@ const fail = (why: string) => {
 };
 const health = (await (await fetch(`${running.baseUrl}/health`)).json()) as { status?: string; database?: string };
 if (health.status !== 'ok' || health.database !== 'ok') fail(`unhealthy: ${JSON.stringify(health)}`);
-const spec = await fetch(`${running.baseUrl}/api/openapi.json`);
-if (!spec.ok) fail(`/api/openapi.json answered ${spec.status}`);
+for (const [path, type] of [['/', 'text/html'], ['/assets/app.js', 'text/javascript'], ['/api/openapi.json', 'application/json']] as const) {
+  const res = await fetch(`${running.baseUrl}${path}`);
+  if (!res.ok || !res.headers.get('content-type')?.startsWith(type)) fail(`${path} answered ${res.status} ${res.headers.get('content-type')}`);
+}
 running.proc.kill('SIGTERM');
 const code = await Promise.race([running.proc.exited, Bun.sleep(10_000).then(() => 'timeout' as const)]);
 if (code !== 0) fail(`exit after SIGTERM: ${code}\n${await running.output()}`);

@@ -52,6 +52,10 @@ test('serves /health and registers EVM and Solana agents over HTTP', async () =>
     expect(me.json.data.wallets[0].address).toBe(wallet.address);
   }
   expect((await call('GET', '/api/openapi.json')).json.paths).toHaveProperty(['/api/v1/register']);
+  // Embedded files: migrations (the database works), the UI and the agent skill text.
+  expect(await (await fetch(`${running.baseUrl}/`)).text()).toContain('/assets/app.js');
+  expect((await fetch(`${running.baseUrl}/assets/app.css`)).headers.get('content-type')).toStartWith('text/css');
+  expect(await (await fetch(`${running.baseUrl}/SKILL.md`)).text()).toContain(`${running.baseUrl.replace('127.0.0.1', 'localhost')}/api/v1`);
 });
 
 test('SIGTERM drains and exits 0; the database is intact for the next start', async () => {

@@ -155,22 +155,30 @@ test('one hanging seller does not delay calls to another listing', async () => {
 
 test('refusals: unknown listing 404, non-active 409, disabled endpoint 409, not JSON 400, too large 413, no key 401', async () => {
   const listing = await listingFor('/ok');
-  expect((await callGateway('nope', '{}')).json.error.code).toBe('NOT_FOUND');
-  expect((await callGateway(listing.id, 'not json')).json.error.code).toBe('INVALID_JSON');
-  expect((await callGateway(listing.id, '')).status).toBe(400);
+  const forwarded = stub.calls.length;
+  /** A refusal after authentication: its own status and code, a recovery, and a `rejected` history row. */
+  const refused = async (res: Awaited<ReturnType<typeof callGateway>>, status: number, code: string) => {
+    expect(res.status).toBe(status);
+    expect(res.json.error.code).toBe(code);
+    expect(res.json.error.recovery.next_action).toMatch(/^[a-z_]+$/);
+    const row = await t.call('GET', `/api/v1/gateway-requests/${res.headers.get('x-crochet-request-id')}`, { key: buyer.key });
+    expect(row.json.data).toMatchObject({ status: 'rejected', http_status: status, error_code: code, seller_status: null });
+  };
+  await refused(await callGateway('nope', '{}'), 404, 'NOT_FOUND');
+  await refused(await callGateway(listing.id, 'not json'), 400, 'INVALID_JSON');
+  await refused(await callGateway(listing.id, ''), 400, 'INVALID_JSON');
   await t.call('PUT', `/api/v1/listings/${listing.id}/endpoint`, { key: seller.key, body: { max_request_bytes: 1024 } });
-  const big = await callGateway(listing.id, JSON.stringify({ x: 'y'.repeat(2000) }));
-  expect(big.status).toBe(413);
-  expect(big.json.error.code).toBe('PAYLOAD_TOO_LARGE');
+  await refused(await callGateway(listing.id, JSON.stringify({ x: 'y'.repeat(2000) })), 413, 'PAYLOAD_TOO_LARGE');
   await t.call('PUT', `/api/v1/listings/${listing.id}/endpoint`, { key: seller.key, body: { status: 'disabled' } });
-  expect((await callGateway(listing.id, '{}')).json.error.code).toBe('ENDPOINT_DISABLED');
+  await refused(await callGateway(listing.id, '{}'), 409, 'ENDPOINT_DISABLED');
   await t.call('PUT', `/api/v1/listings/${listing.id}/endpoint`, { key: seller.key, body: { status: 'active' } });
   await t.call('PATCH', `/api/v1/listings/${listing.id}`, { key: seller.key, body: { status: 'paused' } });
-  const paused = await callGateway(listing.id, '{}');
-  expect(paused.status).toBe(409);
-  expect(paused.json.error.code).toBe('LISTING_NOT_ACTIVE');
+  await refused(await callGateway(listing.id, '{}'), 409, 'LISTING_NOT_ACTIVE');
+  expect(stub.calls.length).toBe(forwarded);
+  // Refused before authentication: no request id, no history row.
   const anonymous = await t.call('POST', `/api/v1/gateway/${listing.id}`, { rawBody: '{}' });
   expect(anonymous.status).toBe(401);
+  expect(anonymous.json.error.code).toBe('AUTH_REQUIRED');
   expect(anonymous.headers.get('x-crochet-request-id')).toBeNull();
 });
 
@@ -194,6 +202,8 @@ test('history: visible to buyer and seller with bytes and latencies, invisible t
     response_bytes: Buffer.byteLength(res.text),
     error_code: null,
   });
+  expect(asBuyer.json.data.upstream_latency_ms).toBeNumber();
+  expect(asBuyer.json.data.upstream_latency_ms).toBeGreaterThanOrEqual(0);
   expect(asBuyer.json.data.total_latency_ms).toBeGreaterThanOrEqual(asBuyer.json.data.upstream_latency_ms);
   expect((await t.call('GET', `/api/v1/gateway-requests/${id}`, { key: seller.key })).json.data.role).toBe('seller');
   const third = await t.call('GET', `/api/v1/gateway-requests/${id}`, { key: stranger.key });
@@ -204,10 +214,19 @@ test('history: visible to buyer and seller with bytes and latencies, invisible t
   expect(mine.json.data.map((r: { id: string }) => r.id)).toEqual([id]);
   expect(mine.json.pagination).toMatchObject({ page: 1, limit: 20, total: 1, totalPages: 1 });
   const sellerView = await t.call('GET', `/api/v1/gateway-requests?role=seller&status=completed&limit=100`, { key: seller.key });
+  expect(sellerView.json.data.length).toBeGreaterThan(0);
   expect(sellerView.json.data.every((r: { seller_id: string; status: string }) => r.seller_id === seller.profile.id && r.status === 'completed')).toBe(true);
   expect((await t.call('GET', '/api/v1/gateway-requests', { key: stranger.key })).json.pagination.total).toBe(0);
   const future = new Date(Date.now() + 3_600_000).toISOString();
   expect((await t.call('GET', `/api/v1/gateway-requests?since=${future}`, { key: buyer.key })).json.data).toEqual([]);
+});
+
+// Runs last: every request any listing above forwarded to the stub.
+test('every forwarded request verified with the kit and with an HMAC computed in the test', () => {
+  expect(stub.calls.length).toBeGreaterThan(20);
+  for (const c of stub.calls) {
+    expect({ path: c.path, kit: c.kit.ok, independent: c.independentOk }).toEqual({ path: c.path, kit: true, independent: true });
+  }
 });
 
 /** What the buyer must never learn about the seller's private endpoint. */

@@ -29,6 +29,38 @@ function pathOf(url: string): string {
   return end < 0 ? url.slice(start) : url.slice(start, end);
 }
 
+/**
+ * The body's bytes, refused with 413 as soon as they pass `limit`. A chunked body declares no
+ * length for onRequest to check, and reading it whole first would let any client, before any
+ * key is checked, make the server buffer as much as it cares to send.
+ */
+async function readBody(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = request.body?.getReader();
+  if (!reader) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      void reader.cancel().catch(() => {});
+      throw CommonErrors.payloadTooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1 && chunks[0]?.buffer instanceof ArrayBuffer && chunks[0].byteLength === chunks[0].buffer.byteLength) {
+    return chunks[0] as Uint8Array<ArrayBuffer>;
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
 /** The request id of a request that passed through the foundation plugin. */
 export const requestIdOf = (request: Request) => metaOf.get(request)?.id ?? 'unknown';
 
@@ -69,11 +101,10 @@ export function foundationPlugin(deps: FoundationDeps) {
       }
     })
     .onParse({ as: 'global' }, async ({ request }) => {
-      // The gateway reads its own raw bytes (it forwards them exactly).
-      if (GATEWAY_PATH.test(pathOf(request.url))) return;
+      // The gateway gets the raw bytes (it forwards them exactly); its own per-endpoint limit follows.
+      if (GATEWAY_PATH.test(pathOf(request.url))) return (await readBody(request, deps.maxGatewayBodyBytes)).buffer;
       // Every API body is JSON, whatever Content-Type says (agents often send curl's form default).
-      const bytes = new Uint8Array(await request.arrayBuffer());
-      if (bytes.byteLength > deps.maxBodyBytes) throw CommonErrors.payloadTooLarge(deps.maxBodyBytes);
+      const bytes = await readBody(request, deps.maxBodyBytes);
       if (bytes.byteLength === 0) return {};
       try {
         return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
