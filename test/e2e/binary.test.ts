@@ -34,6 +34,22 @@ test('--version prints the version', async () => {
   expect((await new Response(proc.stdout).text()).trim()).toMatch(/^\d+\.\d+\.\d+$/);
 });
 
+test('--help lists every command and every option with its env name and default', async () => {
+  const proc = Bun.spawn([binary, '--help'], { stdout: 'pipe' });
+  expect(await proc.exited).toBe(0);
+  const text = await new Response(proc.stdout).text();
+  for (const command of ['serve', 'migrate', 'backup FILE', 'ledger verify', 'vault rotate-key', 'scores recompute', '--version']) expect(text).toContain(command);
+  // Every configuration name of SPEC §8, each with its default.
+  const names = ['PORT', 'HOST', 'DATA_DIR', 'PUBLIC_URL', 'MASTER_KEY', 'LOG_LEVEL', 'POW_DIFFICULTY', 'CHALLENGE_TTL_SECONDS', 'RATE_LIMIT_READ_PER_MIN',
+    'RATE_LIMIT_WRITE_PER_MIN', 'RATE_LIMIT_AUTH_PER_5MIN', 'RATE_LIMIT_GATEWAY_PER_MIN', 'RATE_LIMIT_LISTING_PER_MIN', 'ALLOW_PRIVATE_UPSTREAMS', 'PAYMENT_ROUTES',
+    'FEE_BPS', 'MAX_PRICE_USD', 'PAYMENT_INTENT_TTL_SECONDS', 'SWEEP_INTERVAL_SECONDS', 'PAID_RESPONSE_TTL_SECONDS', 'CRON_SECRET'];
+  for (const name of names) {
+    const flag = `--${name.toLowerCase().replaceAll('_', '-')}`;
+    expect(text).toMatch(new RegExp(`${flag}\\s+CROCHET_${name}\\s+default: \\S`));
+  }
+  expect(text).toMatch(/--port\s+CROCHET_PORT\s+default: 8787/);
+});
+
 test('first start made the data folder, a 0600 key file and the database', () => {
   const data = join(running.dir, 'crochet-data');
   expect(readdirSync(data)).toEqual(expect.arrayContaining(['crochet.db', 'master.key']));

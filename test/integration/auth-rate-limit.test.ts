@@ -37,3 +37,18 @@ test('reads per key: the 3rd read in a minute gets 429', async () => {
     await fresh.close();
   }
 });
+
+test('writes per key: the 3rd write in a minute gets 429; reads keep their own budget', async () => {
+  const fresh = await createTestApp({ CROCHET_RATE_LIMIT_WRITE_PER_MIN: '2', CROCHET_RATE_LIMIT_READ_PER_MIN: '5' });
+  try {
+    const agent = await registerAgent(fresh.call, evmWallet());
+    for (let i = 0; i < 2; i++) expect((await fresh.call('POST', '/api/v1/api-keys', { key: agent.key, body: { name: `k${i}` } })).status).toBe(201);
+    const limited = await fresh.call('POST', '/api/v1/api-keys', { key: agent.key, body: { name: 'k3' } });
+    expect(limited.status).toBe(429);
+    expect(limited.json.error).toMatchObject({ code: 'RATE_LIMITED', recovery: { retryable: true, next_action: 'retry_later' } });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await fresh.call('GET', '/api/v1/api-keys', { key: agent.key })).json.data).toHaveLength(3);
+  } finally {
+    await fresh.close();
+  }
+});

@@ -94,6 +94,12 @@ test('the upstream auth header is sent when set, and gone once cleared', async (
   await runTest(id);
   expect(stub.calls.at(-1)!.headers['x-api-key']).toBeUndefined();
   expect(Listings.getGatewayTarget(t.deps, id)?.endpoint.upstreamAuth).toBeUndefined();
+  // SPEC §3: `upstream_auth_header_value: null` alone clears both as well.
+  await t.call('PUT', `/api/v1/listings/${id}/endpoint`, { key, body: { upstream_auth_header_name: 'X-Api-Key', upstream_auth_header_value: 'k-again' } });
+  const cleared = await t.call('PUT', `/api/v1/listings/${id}/endpoint`, { key, body: { upstream_auth_header_value: null } });
+  expect(cleared.json.data).toMatchObject({ has_upstream_auth: false, upstream_auth_header_name: null });
+  await runTest(id);
+  expect(stub.calls.at(-1)!.headers['x-api-key']).toBeUndefined();
 });
 
 describe('secret rotation', () => {

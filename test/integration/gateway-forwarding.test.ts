@@ -221,7 +221,7 @@ test('history: visible to buyer and seller with bytes and latencies, invisible t
   expect((await t.call('GET', `/api/v1/gateway-requests?since=${future}`, { key: buyer.key })).json.data).toEqual([]);
 });
 
-// Runs last: every request any listing above forwarded to the stub.
+// After the calls above: every request forwarded to the stub so far.
 test('every forwarded request verified with the kit and with an HMAC computed in the test', () => {
   expect(stub.calls.length).toBeGreaterThan(20);
   for (const c of stub.calls) {

@@ -74,7 +74,11 @@ test('per-listing limit: many buyers share one listing budget', async () => {
   const seller = await registerAgent(limited.call, evmWallet());
   const listing = await createListing(limited.call, seller.key, { name: 'Shared', private_endpoint_url: stub.url('/echo') });
   const buyers = await Promise.all(Array.from({ length: 3 }, () => registerAgent(limited.call, evmWallet())));
-  const statuses: number[] = [];
-  for (const b of [...buyers, ...buyers]) statuses.push((await call(listing.id, b.key, limited)).status);
-  expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+  const results = [];
+  for (const b of [...buyers, ...buyers]) results.push(await call(listing.id, b.key, limited));
+  expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429]);
+  const refused = results[5]!;
+  expect(refused.json.error).toMatchObject({ code: 'RATE_LIMITED', recovery: { retryable: true, next_action: 'retry_later' } });
+  expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(refused.json.error.recovery.retry_after_seconds).toBe(Number(refused.headers.get('retry-after')));
 });

@@ -129,3 +129,21 @@ test('every migration file is embedded in the build', async () => {
   const onDisk = readdirSync('migrations').filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, '')).sort();
   expect(embeddedMigrations.map((m) => m.tag)).toEqual(onDisk);
 });
+
+test('an unexpected failure is a generic 500 with a recovery hint: no SQL, no stack; the cause is logged with the request id', async () => {
+  const broken = await createTestApp();
+  try {
+    // Break the storage under a route, as a corrupted or half-migrated database would.
+    broken.deps.db.sqlite.run('ALTER TABLE categories RENAME TO categories_gone');
+    const res = await broken.call('GET', '/api/v1/categories', { headers: { 'x-request-id': 'trace-500' } });
+    expect(res.status).toBe(500);
+    expect(res.json.error).toMatchObject({ code: 'INTERNAL_ERROR', recovery: { retryable: true, next_action: 'retry_later' } });
+    expect(res.json.error.details).toBeUndefined();
+    expect(res.text).not.toMatch(/categor|sqlite|no such table|SELECT|stack|\.ts:\d+/i);
+    expect(res.headers.get('x-request-id')).toBe('trace-500');
+    const logged = broken.logger.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'unhandled error');
+    expect(logged).toMatchObject({ level: 'error', request_id: 'trace-500', error: expect.stringMatching(/categories/) });
+  } finally {
+    await broken.close();
+  }
+});

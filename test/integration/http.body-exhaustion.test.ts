@@ -1,12 +1,20 @@
 // Threat: a client (no key needed) makes the server buffer a huge chunked body before anything refuses it.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { createTestApp, type TestContext } from '../support/app.ts';
+import { createTestApp, registerAgent, type TestContext } from '../support/app.ts';
+import { createListing } from '../support/listings.ts';
+import { startSellerStub } from '../support/seller-stub.ts';
+import { evmWallet } from '../support/wallets.ts';
 
 let t: TestContext;
+let stub: ReturnType<typeof startSellerStub>;
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ CROCHET_ALLOW_PRIVATE_UPSTREAMS: '1' });
+  stub = startSellerStub();
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  stub.stop();
+  await t.close();
+});
 
 const MiB = 1 << 20;
 
@@ -24,29 +32,33 @@ function countingBody(totalMiB: number) {
   return { stream, pulledMiB: () => pulled / MiB };
 }
 
+const post = (path: string, body: ReadableStream<Uint8Array>, headers: Record<string, string> = {}) =>
+  t.app.handle(new Request(`http://localhost${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } }));
+
 test.each([
   ['an API route (1 MiB limit)', '/api/v1/auth/challenge', 1],
   ['the gateway, before authentication (16 MiB ceiling)', '/api/v1/gateway/some-listing', 16],
 ])('%s stops reading a chunked body at its limit', async (_name, path, limitMiB) => {
   const body = countingBody(96);
-  const res = await t.app.handle(
-    new Request(`http://localhost${path}`, { method: 'POST', body: body.stream, headers: { 'content-type': 'application/json' } }),
-  );
+  const res = await post(path, body.stream);
   expect(res.status).toBe(413);
   expect(((await res.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
-  // One chunk of read-ahead past the limit at most, never the whole 96 MiB.
+  // A chunk or two of read-ahead past the limit at most, never the whole 96 MiB.
   expect(body.pulledMiB()).toBeLessThanOrEqual(limitMiB + 2);
 });
 
-test('the gateway still receives a chunked body within the ceiling byte for byte', async () => {
-  // Unauthenticated: the body is read (within the ceiling) and then the key is refused.
+test('a chunked gateway body within the limits still reaches the seller byte for byte', async () => {
+  const seller = await registerAgent(t.call, evmWallet(), 'Chunked Seller');
+  const buyer = await registerAgent(t.call, evmWallet(), 'Chunked Buyer');
+  const listing = await createListing(t.call, seller.key, { private_endpoint_url: stub.url('/echo') });
+  const parts = ['{"city": ', '"Zürich",', ' "n": [1, 2]}'];
   const stream = new ReadableStream<Uint8Array>({
     start(c) {
-      c.enqueue(new TextEncoder().encode('{"a":'));
-      c.enqueue(new TextEncoder().encode('1}'));
+      for (const p of parts) c.enqueue(new TextEncoder().encode(p));
       c.close();
     },
   });
-  const res = await t.app.handle(new Request('http://localhost/api/v1/gateway/x', { method: 'POST', body: stream, headers: { 'content-type': 'application/json' } }));
-  expect(res.status).toBe(401);
+  const res = await post(`/api/v1/gateway/${listing.id}`, stream, { authorization: `Bearer ${buyer.key}` });
+  expect(res.status).toBe(200);
+  expect(new TextDecoder().decode(stub.calls.at(-1)?.body)).toBe(parts.join(''));
 });

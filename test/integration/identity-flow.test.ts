@@ -178,3 +178,30 @@ describe('wallet linking', () => {
 
 /** Link proofs carry no PoW. */
 const strip = ({ pow_nonce: _pow, ...rest }: { pow_nonce: string; wallet_address: string; nonce: string; signature: string }) => rest;
+
+test('sign-in messages carry every SIWE/SIWS field; Chain ID is the first EVM route (else 1) or the Solana route (else mainnet)', async () => {
+  const messageFor = async (call: TestContext['call'], wallet: { address: string }) =>
+    (await call('POST', '/api/v1/auth/challenge', { body: { wallet_address: wallet.address, purpose: 'register' } })).json.data as { message: string; nonce: string; expires_at: string };
+  const evm = evmWallet();
+  const { message, nonce, expires_at } = await messageFor(t.call, evm);
+  expect(message.split('\n')).toEqual([
+    'localhost:8787 wants you to sign in with your Ethereum account:', evm.address, '', 'Register a new Crochet agent profile with this wallet.', '',
+    'URI: http://localhost:8787', 'Version: 1', 'Chain ID: 1', `Nonce: ${nonce}`, `Issued At: ${t.clock.now().toISOString()}`, `Expiration Time: ${expires_at}`,
+  ]);
+  expect((await messageFor(t.call, solanaWallet())).message).toContain('\nChain ID: mainnet\n');
+
+  const solanaNetwork = 'solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp';
+  const route = (network: string) =>
+    network.startsWith('solana:')
+      ? { network, rpc_url: 'http://127.0.0.1:9', asset: 'EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v', treasury: solanaWallet().address, commitment: 'finalized' }
+      : { network, rpc_url: 'http://127.0.0.1:9', asset: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913', treasury: evmWallet().address };
+  const routed = await createTestApp({ CROCHET_PAYMENT_ROUTES: JSON.stringify([route(solanaNetwork), route('eip155:8453'), route('eip155:1')]) });
+  try {
+    expect((await messageFor(routed.call, evmWallet())).message).toContain('\nChain ID: 8453\n');
+    const sol = await messageFor(routed.call, solanaWallet());
+    expect(sol.message).toStartWith('localhost:8787 wants you to sign in with your Solana account:\n');
+    expect(sol.message).toContain(`\nChain ID: ${solanaNetwork}\n`);
+  } finally {
+    await routed.close();
+  }
+});

@@ -30,6 +30,10 @@ test('402 → pay → retry → seller reply; ledger, history and stored reply r
   expect(res.json.error.recovery).toMatchObject({ next_action: 'complete_payment_and_retry', preserve: ['relay_request_id', 'body'] });
   expect(payment).toMatchObject({ listing_id: m.listing.id, amount: '0.25', amount_atomic: '250000', currency: 'USD', body_sha256: new Bun.CryptoHasher('sha256').update(raw).digest('hex') });
   expect(payment.relay_request_id).toMatch(/^rly_/);
+  // Exactly the SPEC §5 fields; the intent lives CROCHET_PAYMENT_INTENT_TTL_SECONDS from now.
+  expect(Object.keys(payment).sort()).toEqual(['amount', 'amount_atomic', 'body_sha256', 'currency', 'expires_at', 'listing_id', 'relay_request_id', 'routes']);
+  expect(payment.expires_at).toBe(new Date(m.t.clock.now().getTime() + m.t.config.payment_intent_ttl_seconds * 1000).toISOString());
+  expect(res.headers.get('x-crochet-request-id')).toMatch(/^gw_req_/);
   expect(payment.routes).toHaveLength(1);
   // pay_to is the seller's default EVM payout wallet.
   expect(route).toEqual({ network: 'eip155:31337', asset: m.usdc.address, decimals: 6, pay_to: m.seller.wallet.address, amount_atomic: '250000', min_amount: '0.1' });

@@ -47,6 +47,8 @@ test('402 with a fresh reference → Solana Pay transfer → retry without a sig
   const notYet = await m.call(m.listing.id, raw, m.buyer.key, { relay });
   expect(notYet.status).toBe(402);
   expect(notYet.json.error.code).toBe('PAYMENT_NOT_FOUND');
+  // The same requirement again, so the buyer can (re)pay from this answer alone.
+  expect(notYet.json.payment).toEqual(payment);
 
   // Landed at `confirmed` only: found, not final → 202.
   m.sol.setCommitmentMode('confirmed');
@@ -73,6 +75,15 @@ test('402 with a fresh reference → Solana Pay transfer → retry without a sig
     ['fees', 'marketplace_fee', 6250],
   ]);
   expect(entries.every((e) => e.network === m.sol.network && e.tx_ref === signature)).toBe(true);
+  // History: one row per attempt, the completed one carrying the amount; the reply is kept for the buyer.
+  const requestId = done.headers.get('x-crochet-request-id');
+  const history = await m.t.call('GET', `/api/v1/gateway-requests?role=buyer&listing_id=${m.listing.id}&limit=100`, { key: m.buyer.key });
+  const rows = history.json.data.filter((r: { relay_request_id: string | null }) => r.relay_request_id === relay);
+  expect(rows.map((r: { status: string }) => r.status).sort()).toEqual(['completed', 'payment_pending', 'payment_required', 'payment_required']);
+  expect(rows.find((r: { id: string }) => r.id === requestId)).toMatchObject({ status: 'completed', http_status: 200, seller_status: 200, amount_micro_usd: 250000, seller_id: m.seller.profile.id });
+  const seller = await m.t.call('GET', `/api/v1/gateway-requests/${requestId}`, { key: m.seller.key });
+  expect(seller.json.data).toMatchObject({ role: 'seller', relay_request_id: relay });
+  expect((await m.t.call('GET', `/api/v1/gateway-requests/${requestId}/response`, { key: m.buyer.key })).json.data).toMatchObject({ seller_status: 200, body: { answer: 42 } });
 });
 
 test('retry with the signature given works too', async () => {

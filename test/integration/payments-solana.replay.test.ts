@@ -1,6 +1,8 @@
 // Threat: on Solana, one transfer buys many calls (concurrent retries, another body/listing/buyer, a late retry), or a seller failure loses the buyer's money.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { address, type KeyPairSigner } from '@solana/kit';
+import { createListing } from '../support/listings.ts';
+import { startSellerStub } from '../support/seller-stub.ts';
 import { payUsdcSolana } from '../support/solana-pay.ts';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
 
@@ -16,8 +18,8 @@ const count = (sql: string, ...args: string[]) => (m.t.deps.db.sqlite.query(sql)
 const credits = (relay: string) => count("SELECT count(*) AS n FROM ledger_entries WHERE relay_request_id = ? AND entry_type = 'seller_credit'", relay);
 
 /** A 402 asking for Solana first, then a finalized Solana Pay transfer carrying its reference. */
-async function paidIntent(raw: string) {
-  const res = await m.call(m.listing.id, raw, m.buyer.key, { origin: 'SOL' });
+async function paidIntent(raw: string, listingId = m.listing.id) {
+  const res = await m.call(listingId, raw, m.buyer.key, { origin: 'SOL' });
   expect(res.status).toBe(402);
   const route = res.json.payment.routes[0];
   expect(route.network).toBe(m.sol.network);
@@ -86,6 +88,32 @@ test('seller 500 after a Solana payment: no credit; the retry with the same rela
   const rows = await m.t.call('GET', `/api/v1/gateway-requests?role=buyer&listing_id=${m.listing.id}&limit=100`, { key: m.buyer.key });
   const mine = rows.json.data.filter((r: { relay_request_id: string | null }) => r.relay_request_id === relay);
   expect(mine.map((r: { status: string }) => r.status).sort()).toEqual(['completed', 'payment_required', 'seller_failed']);
+});
+
+test('a retry while the paid call is being forwarded → 409 PAYMENT_IN_PROGRESS; once it completed → PAYMENT_INTENT_CONSUMED', async () => {
+  let release: () => void = () => {};
+  const slow = startSellerStub({ now: () => m.t.clock.now(), routes: { '/slow': async () => (await new Promise<void>((r) => (release = r)), Response.json({ slow: true })) } });
+  try {
+    const listing = await createListing(m.t.call, m.seller.key, { name: 'Slow oracle', pricing_model: 'per_call', pricing_amount: '0.25', private_endpoint_url: slow.url('/slow') });
+    slow.setSecrets([listing.gateway_endpoint.signing_secret]);
+    const { relay, raw } = await paidIntent('{"sol-slow":true}', listing.id);
+    const first = m.call(listing.id, raw, m.buyer.key, { relay });
+    for (let i = 0; i < 100 && slow.calls.length === 0; i++) await Bun.sleep(10);
+    expect(slow.calls).toHaveLength(1);
+    const second = await m.call(listing.id, raw, m.buyer.key, { relay });
+    expect(second.status).toBe(409);
+    expect(second.json.error).toMatchObject({ code: 'PAYMENT_IN_PROGRESS', recovery: { retryable: true, retry_after_seconds: expect.any(Number), preserve: ['relay_request_id', 'body'] } });
+    release();
+    expect((await first).status).toBe(200);
+    const third = await m.call(listing.id, raw, m.buyer.key, { relay });
+    expect(third.status).toBe(409);
+    expect(third.json.error.code).toBe('PAYMENT_INTENT_CONSUMED');
+    expect(slow.calls).toHaveLength(1);
+    expect(credits(relay)).toBe(1);
+  } finally {
+    release();
+    slow.stop();
+  }
 });
 
 // Last: it moves the clock past every open intent's expiry.

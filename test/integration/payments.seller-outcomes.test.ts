@@ -1,11 +1,15 @@
 // Threat: a paid call's money goes to the wrong place after the seller answers: a handled 4xx goes unpaid, a reply outlives its keep time, or an abandoned payment is never queued for refund while the server runs.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
 import { createListing } from '../support/listings.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
 
 const PAID_RESPONSE_TTL_SECONDS = 3600;
+/** In the seller's reply only: it must never be on disk in clear. */
+const CANARY = 'unknown city qv7canary';
 let m: PaidMarket;
 let rejecting: ReturnType<typeof startSellerStub>;
 let rejectingListingId: string;
@@ -13,7 +17,7 @@ let rejectingListingId: string;
 beforeAll(async () => {
   // The in-process sweep runs every second, as an operator could configure it.
   m = await startPaidMarket({ env: { CROCHET_SWEEP_INTERVAL_SECONDS: '1', CROCHET_PAID_RESPONSE_TTL_SECONDS: String(PAID_RESPONSE_TTL_SECONDS) } });
-  rejecting = startSellerStub({ now: () => m.t.clock.now(), routes: { '/reject': () => Response.json({ error: 'unknown city' }, { status: 422 }) } });
+  rejecting = startSellerStub({ now: () => m.t.clock.now(), routes: { '/reject': () => Response.json({ error: CANARY }, { status: 422 }) } });
   const listing = await createListing(m.t.call, m.seller.key, { name: 'Strict oracle', pricing_model: 'per_call', pricing_amount: '0.25', private_endpoint_url: rejecting.url('/reject') });
   rejecting.setSecrets([listing.gateway_endpoint.signing_secret]);
   rejectingListingId = listing.id;
@@ -40,7 +44,7 @@ test('a seller 4xx on a paid call is handled: passed through, credited once, the
   const { relay, tx, raw } = await paidIntent(rejectingListingId, '{"city":"Atlantis"}');
   const res = await m.call(rejectingListingId, raw, m.buyer.key, { relay, tx });
   expect(res.status).toBe(422);
-  expect(res.json).toEqual({ error: 'unknown city' });
+  expect(res.json).toEqual({ error: CANARY });
   expect(rejecting.calls).toHaveLength(1);
   expect(rejecting.calls[0]!.kit).toMatchObject({ ok: true, relayRequestId: relay });
   expect(entryTypes(relay)).toEqual([
@@ -56,7 +60,13 @@ test('a seller 4xx on a paid call is handled: passed through, credited once, the
   const stored = await m.t.call('GET', `/api/v1/gateway-requests/${id}/response`, { key: m.buyer.key });
   expect(stored.status).toBe(200);
   const keptUntil = new Date(m.t.clock.now().getTime() + PAID_RESPONSE_TTL_SECONDS * 1000).toISOString();
-  expect(stored.json.data).toEqual({ seller_status: 422, body: { error: 'unknown city' }, expires_at: keptUntil });
+  expect(stored.json.data).toEqual({ seller_status: 422, body: { error: CANARY }, expires_at: keptUntil });
+  // Kept sealed: neither the database file nor its WAL holds the reply in clear.
+  const db = join(m.t.dir, 'crochet.db');
+  const files = [db, `${db}-wal`].filter(existsSync).map((f) => readFileSync(f));
+  expect(files.length).toBeGreaterThan(0);
+  for (const bytes of files) expect(bytes.includes(Buffer.from(CANARY))).toBe(false);
+  expect(files.some((bytes) => bytes.includes(Buffer.from(relay)))).toBe(true);
   // Past its keep time the reply is gone (and the sweep deletes it).
   m.t.clock.advance(PAID_RESPONSE_TTL_SECONDS * 1000);
   const gone = await m.t.call('GET', `/api/v1/gateway-requests/${id}/response`, { key: m.buyer.key });

@@ -145,7 +145,9 @@ describe('free listings', () => {
     const { raw } = issueApiKey(t.deps, 'human-1', 'test');
     const res = await review(listings.ok.id, raw);
     expect(res.status).toBe(403);
+    expect(res.json.error.code).toBe('AGENTS_ONLY');
     expect(res.json.error.recovery).toMatchObject({ retryable: false });
+    expect((await t.call('GET', `/api/v1/reviews/${listings.ok.id}`)).text).not.toContain('Hu Man');
   });
 
   test('unknown listings are 404 and bad ratings are 400', async () => {

@@ -66,7 +66,7 @@ export const PaymentErrors = {
     }),
   inProgress: () =>
     new AppError(409, 'PAYMENT_IN_PROGRESS', 'A call paid by this relay request id is being forwarded right now.', {
-      recovery: { retryable: true, next_action: 'retry_later', summary: 'Wait for the call in flight; then check GET /api/v1/gateway-requests?relay… or retry.', retry_after_seconds: 2, preserve: KEEP },
+      recovery: { retryable: true, next_action: 'retry_later', summary: 'Wait for the call in flight; then retry, or find its outcome in GET /api/v1/gateway-requests?listing_id=….', retry_after_seconds: 2, preserve: KEEP },
     }),
   txRequired: () =>
     new AppError(400, 'PAYMENT_TX_REQUIRED', 'EVM payments need the transaction hash in X-Crochet-Payment-Tx.', {

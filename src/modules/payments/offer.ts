@@ -11,15 +11,22 @@ import { paymentRpcUnavailable } from './verification-result.ts';
 
 export type ChainVerifiers = { evm: Map<string, EvmVerifier>; solana: Map<string, SolanaVerifier> };
 
-/** One verifier per configured route, keyed by network. */
+/**
+ * The key of a route's verifier: network and asset. Two routes may share a network (USDC and
+ * another stablecoin on one chain); keyed by network alone, one route's payments would be checked
+ * against the other's token and amount.
+ */
+export const verifierKey = (r: { network: string; asset: string }) => `${r.network}|${isEvm(r.network) ? r.asset.toLowerCase() : r.asset}`;
+
+/** One verifier per configured route, keyed by `verifierKey`. */
 export function buildVerifiers(routes: readonly PaymentRouteConfig[]): ChainVerifiers {
   const evm = new Map<string, EvmVerifier>();
   const solana = new Map<string, SolanaVerifier>();
   for (const r of routes) {
-    if (r.network.startsWith('eip155:')) {
-      evm.set(r.network, createEvmVerifier({ network: r.network, rpcUrl: r.rpc_url, asset: r.asset as `0x${string}`, decimals: r.decimals, confirmations: r.confirmations ?? 1 }));
+    if (isEvm(r.network)) {
+      evm.set(verifierKey(r), createEvmVerifier({ network: r.network, rpcUrl: r.rpc_url, asset: r.asset as `0x${string}`, decimals: r.decimals, confirmations: r.confirmations ?? 1 }));
     } else {
-      solana.set(r.network, createSolanaVerifier({ network: r.network, rpcUrl: r.rpc_url, mint: r.asset, decimals: r.decimals, commitment: r.commitment ?? 'finalized' }));
+      solana.set(verifierKey(r), createSolanaVerifier({ network: r.network, rpcUrl: r.rpc_url, mint: r.asset, decimals: r.decimals, commitment: r.commitment ?? 'finalized' }));
     }
   }
   return { evm, solana };
@@ -72,7 +79,7 @@ export async function buildOfferedRoutes(
     };
     if (family === 'solana') route.reference = newSolanaReference();
     else {
-      const verifier = deps.verifiers.evm.get(r.network);
+      const verifier = deps.verifiers.evm.get(verifierKey(r));
       try {
         if (!verifier) throw new Error('no verifier');
         route.after_block = (await verifier.headBlock()).toString();

@@ -8,11 +8,11 @@ import * as Identity from '../identity/service.ts';
 import * as Ledger from '../ledger/service.ts';
 import type { Vault } from '../vault/service.ts';
 import { PaymentErrors } from './errors.ts';
-import { buildOfferedRoutes, type ChainVerifiers, isEvm, paymentObject } from './offer.ts';
+import { buildOfferedRoutes, type ChainVerifiers, isEvm, paymentObject, verifierKey } from './offer.ts';
 import { paidResponses, type PaymentIntent, paymentIntents, paymentSettlements } from './schema.ts';
 import { invalidPaymentTx, type PaymentVerification } from './verification-result.ts';
 
-export { buildVerifiers, type ChainVerifiers } from './offer.ts';
+export { buildVerifiers, type ChainVerifiers, verifierKey } from './offer.ts';
 export { payerAddressesOf } from './payers.ts';
 export type { PaymentIntent } from './schema.ts';
 
@@ -140,7 +140,7 @@ async function verifyOnChain(deps: PaymentsDeps, intent: PaymentIntent, paymentT
       .filter((w) => w.chain === 'evm' && w.status === 'active' && w.roles.includes('payment'))
       .map((w) => w.address);
     for (const r of evmRoutes) {
-      const verifier = deps.verifiers.evm.get(r.network);
+      const verifier = deps.verifiers.evm.get(verifierKey(r));
       if (!verifier) continue;
       attempts.push(verifier.verify({ txHash: tx as `0x${string}`, payTo: r.pay_to, amountAtomic: BigInt(r.amount_atomic), buyerWallets, afterBlock: BigInt(r.after_block ?? '0') }).then(on(r.network)));
     }
@@ -149,13 +149,21 @@ async function verifyOnChain(deps: PaymentsDeps, intent: PaymentIntent, paymentT
   } else {
     if (solanaRoutes.length === 0) throw PaymentErrors.txRequired();
     for (const r of solanaRoutes) {
-      const verifier = deps.verifiers.solana.get(r.network);
+      const verifier = deps.verifiers.solana.get(verifierKey(r));
       if (!verifier || !r.reference) continue;
       attempts.push(verifier.verify({ reference: r.reference, ...(tx ? { signature: tx } : {}), payToOwner: r.pay_to, amountAtomic: BigInt(r.amount_atomic) }).then(on(r.network)));
     }
   }
-  const results = await Promise.all(attempts);
-  return results.reduce<RoutedVerification>((best, r) => (rank[r.status] > rank[best.status] ? r : best), { status: 'not_found', network: null });
+  // One route's RPC being down must not block a payment another route can see: only when no
+  // route found anything does an RPC failure become the answer (a retryable 503, not "not found").
+  const settled = await Promise.allSettled(attempts);
+  const best = settled.reduce<RoutedVerification>(
+    (b, r) => (r.status === 'fulfilled' && rank[r.value.status] > rank[b.status] ? r.value : b),
+    { status: 'not_found', network: null },
+  );
+  const failure = settled.find((r) => r.status === 'rejected');
+  if (best.status === 'not_found' && failure) throw failure.reason;
+  return best;
 }
 
 /** Records the verified transfer, settles the intent and holds the money: one transaction. */
