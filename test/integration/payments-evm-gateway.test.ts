@@ -176,13 +176,43 @@ describe('refused with their own code, nothing forwarded, nothing credited', () 
     expect((await m.call(m.listing.id, raw, m.buyer.key, { relay, tx })).status).toBe(200);
   });
 
-  test('an expired intent → 410 PAYMENT_INTENT_EXPIRED', async () => {
-    await refused(async () => {
-      const { payment, route, raw } = await newIntent(m.listing.id, body(14));
-      const tx = await m.usdc.transfer(m.buyer.account, route.pay_to, 250_000n);
+  test('an expired intent → 410 PAYMENT_INTENT_EXPIRED; a payment that confirmed too late is recorded as refund due, once', async () => {
+    let relay = '';
+    let tx = '';
+    let raw = '';
+    const res = await refused(async () => {
+      const intent = await newIntent(m.listing.id, body(14));
+      tx = await m.usdc.transfer(m.buyer.account, intent.route.pay_to, 250_000n);
+      relay = intent.payment.relay_request_id;
+      raw = intent.raw;
       m.t.clock.advance(901_000);
-      return { relay: payment.relay_request_id, raw, tx };
+      return { relay, raw, tx };
     }, 410, 'PAYMENT_INTENT_EXPIRED');
+    expect(res.json.error.details).toEqual({ refund_due: true });
+    const entries = m.t.deps.db.sqlite.query('SELECT entry_type, amount_micro_usd FROM ledger_entries WHERE relay_request_id = ? ORDER BY seq').all(relay);
+    expect(entries).toEqual([
+      { entry_type: 'buyer_payment', amount_micro_usd: -250000 },
+      { entry_type: 'payment_held', amount_micro_usd: 250000 },
+      { entry_type: 'refund_due', amount_micro_usd: -250000 },
+      { entry_type: 'refund_due', amount_micro_usd: 250000 },
+    ]);
+    // Retrying again records nothing more, and the transfer cannot pay for another (younger) intent.
+    const again = await m.call(m.listing.id, raw, m.buyer.key, { relay, tx });
+    expect(again.json.error).toMatchObject({ code: 'PAYMENT_INTENT_EXPIRED' });
+    expect(again.json.error.details).toBeUndefined();
+    expect(m.t.deps.db.sqlite.query('SELECT count(*) AS n FROM ledger_entries WHERE relay_request_id = ?').get(relay)).toEqual({ n: 4 });
+    const other = await newIntent(m.listing.id, body(140));
+    const reuse = await m.call(m.listing.id, other.raw, m.buyer.key, { relay: other.payment.relay_request_id, tx });
+    expect(reuse.json.error.code).toBe('PAYMENT_TX_TOO_OLD');
+  });
+
+  test('an expired intent with no valid payment records nothing', async () => {
+    const { payment, raw } = await newIntent(m.listing.id, body(141));
+    m.t.clock.advance(901_000);
+    const res = await m.call(m.listing.id, raw, m.buyer.key, { relay: payment.relay_request_id, tx: `0x${'cd'.repeat(32)}` });
+    expect(res.status).toBe(410);
+    expect(res.json.error.details).toBeUndefined();
+    expect(m.t.deps.db.sqlite.query('SELECT count(*) AS n FROM ledger_entries WHERE relay_request_id = ?').get(payment.relay_request_id)).toEqual({ n: 0 });
   });
 
   test('an EVM-only request below the route minimum → 422 before anything is forwarded', async () => {

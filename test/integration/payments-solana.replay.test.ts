@@ -117,13 +117,17 @@ test('a retry while the paid call is being forwarded → 409 PAYMENT_IN_PROGRESS
 });
 
 // Last: it moves the clock past every open intent's expiry.
-test('a paid Solana intent used after it expired → 410, nothing forwarded', async () => {
+test('a paid Solana intent used after it expired → 410, nothing forwarded; the late payment is recorded as refund due', async () => {
   const { relay, signature, raw } = await paidIntent('{"sol-late":true}');
   const before = m.stub.calls.length;
   m.t.clock.advance((m.t.config.payment_intent_ttl_seconds + 1) * 1000);
   const res = await m.call(m.listing.id, raw, m.buyer.key, { relay, tx: signature });
   expect(res.status).toBe(410);
   expect(res.json.error).toMatchObject({ code: 'PAYMENT_INTENT_EXPIRED', recovery: { next_action: 'request_new_payment' } });
+  expect(res.json.error.details).toEqual({ refund_due: true });
   expect(m.stub.calls.length).toBe(before);
-  expect(count('SELECT count(*) AS n FROM payment_settlements WHERE intent_id = ?', relay)).toBe(0);
+  expect(count('SELECT count(*) AS n FROM payment_settlements WHERE intent_id = ?', relay)).toBe(1);
+  expect(count("SELECT count(*) AS n FROM payment_intents WHERE id = ? AND status = 'refund_due'", relay)).toBe(1);
+  expect(count("SELECT count(*) AS n FROM ledger_entries WHERE relay_request_id = ? AND entry_type = 'seller_credit'", relay)).toBe(0);
+  expect(count("SELECT count(*) AS n FROM ledger_entries WHERE relay_request_id = ? AND account LIKE 'refunds:%'", relay)).toBe(1);
 });

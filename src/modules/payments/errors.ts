@@ -48,10 +48,15 @@ export const PaymentErrors = {
     new AppError(404, 'PAYMENT_INTENT_NOT_FOUND', 'No payment intent with this relay request id belongs to you.', {
       recovery: newIntent('Call again without X-Crochet-Relay-Request-Id to get a new payment requirement.'),
     }),
-  intentExpired: () =>
-    new AppError(410, 'PAYMENT_INTENT_EXPIRED', 'This relay request id has expired.', {
-      recovery: newIntent('Call again without X-Crochet-Relay-Request-Id; a payment made for the expired intent is refunded by the operator if it was settled.'),
-    }),
+  intentExpired: (late: { refundDue: boolean } = { refundDue: false }) =>
+    late.refundDue
+      ? new AppError(410, 'PAYMENT_INTENT_EXPIRED', 'This relay request id expired before its payment was final; the payment is recorded as a refund due to you.', {
+          details: { refund_due: true },
+          recovery: newIntent('Call again without X-Crochet-Relay-Request-Id for a new payment requirement; the operator refunds the late payment (see GET /api/v1/ledger/balance).'),
+        })
+      : new AppError(410, 'PAYMENT_INTENT_EXPIRED', 'This relay request id has expired.', {
+          recovery: newIntent('Call again without X-Crochet-Relay-Request-Id. If you paid for this id, retry it with the same payment once final: a valid late payment is recorded as a refund due to you.'),
+        }),
   requestMismatch: () =>
     new AppError(409, 'PAYMENT_REQUEST_MISMATCH', 'This relay request id was issued for another listing or another body.', {
       recovery: { retryable: false, next_action: 'fix_request', summary: 'Retry with exactly the body (byte for byte) and listing the relay request id was issued for.', preserve: KEEP },

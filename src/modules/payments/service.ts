@@ -79,7 +79,7 @@ export async function authorizePaidCall(
   deps: PaymentsDeps,
   args: { buyerId: string; listingId: string; bodySha256: string; relayRequestId: string; paymentTx: string | null },
 ): Promise<PaidCallDecision> {
-  let intent = checkIntent(deps, args);
+  let intent = await checkIntentOrRecordLatePayment(deps, args);
   if (intent.status === 'open') {
     const verification = await sharedVerification(deps, intent, args.paymentTx);
     // Re-read after the await: another retry may have settled or consumed it meanwhile.
@@ -104,7 +104,9 @@ export async function authorizePaidCall(
   return { kind: 'forward', intent, release: () => deps.inFlight.delete(id) };
 }
 
-function checkIntent(deps: PaymentsDeps, args: { buyerId: string; listingId: string; bodySha256: string; relayRequestId: string }): PaymentIntent {
+type IntentArgs = { buyerId: string; listingId: string; bodySha256: string; relayRequestId: string; paymentTx: string | null };
+
+function checkIntent(deps: PaymentsDeps, args: IntentArgs): PaymentIntent {
   const intent = getIntent(deps, args.relayRequestId);
   // Another buyer's intent is indistinguishable from a missing one.
   if (!intent || intent.buyerId !== args.buyerId) throw PaymentErrors.intentNotFound();
@@ -114,6 +116,25 @@ function checkIntent(deps: PaymentsDeps, args: { buyerId: string; listingId: str
   if (intent.expiresAt <= deps.clock.now().toISOString()) throw PaymentErrors.intentExpired();
   if (deps.inFlight.has(intent.id)) throw PaymentErrors.inProgress();
   return intent;
+}
+
+/**
+ * `checkIntent`, except that a payment presented for an intent that expired before it was ever
+ * settled (a transfer confirmed too late) is still verified and, when valid, recorded straight as
+ * `refund_due`: money that reached a pay_to wallet is never left off the books.
+ */
+async function checkIntentOrRecordLatePayment(deps: PaymentsDeps, args: IntentArgs): Promise<PaymentIntent> {
+  try {
+    return checkIntent(deps, args);
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'PAYMENT_INTENT_EXPIRED') throw error;
+    const intent = getIntent(deps, args.relayRequestId);
+    if (!intent || (intent.status !== 'open' && intent.status !== 'expired')) throw error;
+    const verification = await sharedVerification(deps, intent, args.paymentTx);
+    if (verification.status !== 'verified') throw error;
+    recordSettlement(deps, intent, verification, verification.network ?? '', 'refund_due');
+    throw PaymentErrors.intentExpired({ refundDue: true });
+  }
 }
 
 function sharedVerification(deps: PaymentsDeps, intent: PaymentIntent, paymentTx: string | null): Promise<RoutedVerification> {
@@ -168,11 +189,27 @@ async function verifyOnChain(deps: PaymentsDeps, intent: PaymentIntent, paymentT
 
 /** Records the verified transfer, settles the intent and holds the money: one transaction. */
 export function settleVerifiedPayment(deps: PaymentsDeps, intent: PaymentIntent, v: Extract<PaymentVerification, { status: 'verified' }>, network: string): PaymentIntent {
+  return recordSettlement(deps, intent, v, network, 'settled');
+}
+
+/**
+ * One transaction: claim the transfer's settlement key (PAYMENT_ALREADY_USED if another intent has
+ * it), hold the money (buyer → held), and move the intent to `settled` — or, for a payment that
+ * arrived after its intent expired, straight on to `refund_due` (held → the buyer's refund account).
+ */
+function recordSettlement(
+  deps: PaymentsDeps,
+  intent: PaymentIntent,
+  v: Extract<PaymentVerification, { status: 'verified' }>,
+  network: string,
+  outcome: 'settled' | 'refund_due',
+): PaymentIntent {
+  const from = outcome === 'settled' ? ['open'] : ['open', 'expired'];
   return immediate(deps.db.sqlite, () => {
     const { db } = deps.db;
     const current = getIntent(deps, intent.id);
     if (!current) throw PaymentErrors.intentNotFound();
-    if (current.status !== 'open') return current;
+    if (!from.includes(current.status)) return current;
     if (db.select({ k: paymentSettlements.settlementKey }).from(paymentSettlements).where(eq(paymentSettlements.settlementKey, v.settlementKey)).get()) {
       throw PaymentErrors.alreadyUsed();
     }
@@ -181,19 +218,22 @@ export function settleVerifiedPayment(deps: PaymentsDeps, intent: PaymentIntent,
       settlementKey: v.settlementKey, intentId: intent.id, network, txRef: v.txRef, transferIndex: v.transferIndex,
       payer: v.payer, amountAtomic: v.amountAtomic.toString(), createdAt: now,
     }).run();
-    const settled = { ...current, status: 'settled' as const, settlementKey: v.settlementKey, settledNetwork: network, settledTxRef: v.txRef, settledAt: now };
-    db.update(paymentIntents)
-      .set({ status: 'settled', settlementKey: v.settlementKey, settledNetwork: network, settledTxRef: v.txRef, settledAt: now })
-      .where(and(eq(paymentIntents.id, intent.id), eq(paymentIntents.status, 'open')))
-      .run();
+    const fields = { status: outcome, settlementKey: v.settlementKey, settledNetwork: network, settledTxRef: v.txRef, settledAt: now };
+    db.update(paymentIntents).set(fields).where(and(eq(paymentIntents.id, intent.id), inArray(paymentIntents.status, from as PaymentIntent['status'][]))).run();
+    const ledgerRef = { network, txRef: v.txRef, relayRequestId: intent.id };
     Ledger.postLedgerTransaction(deps, {
       kind: 'settlement',
       entries: Ledger.settlementEntries({ buyerId: intent.buyerId, amountMicroUsd: intent.amountMicroUsd }),
-      network,
-      txRef: v.txRef,
-      relayRequestId: intent.id,
+      ...ledgerRef,
     });
-    return settled;
+    if (outcome === 'refund_due') {
+      Ledger.postLedgerTransaction(deps, {
+        kind: 'refund_due',
+        entries: Ledger.refundDueEntries({ buyerId: intent.buyerId, amountMicroUsd: intent.amountMicroUsd }),
+        ...ledgerRef,
+      });
+    }
+    return { ...current, ...fields };
   });
 }
 
