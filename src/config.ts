@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { getBase58Encoder } from '@solana/kit';
 import { z } from 'zod';
 
 /**
@@ -84,6 +85,16 @@ export type PowPurpose = 'register' | 'recover' | 'link_wallet' | 'claim_agent' 
 /** Names of every option, for `--help` and the README. */
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof RawConfig)[];
 
+const isEvmAddress = (s: string) => /^0x[0-9a-fA-F]{40}$/.test(s);
+function isSolanaAddress(s: string): boolean {
+  if (!/^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(s)) return false;
+  try {
+    return getBase58Encoder().encode(s).length === 32;
+  } catch {
+    return false;
+  }
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -120,10 +131,20 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, raw));
   const c = parsed.data;
-  for (const route of c.payment_routes) {
+  const seen = new Set<string>();
+  for (const [i, route] of c.payment_routes.entries()) {
+    const where = `CROCHET_PAYMENT_ROUTES at ${i} (${route.network})`;
     const isEvm = route.network.startsWith('eip155:');
-    if (isEvm && route.commitment) throw new ConfigError(`CROCHET_PAYMENT_ROUTES: ${route.network}: "commitment" is for Solana routes; use "confirmations"`);
-    if (!isEvm && route.confirmations !== undefined) throw new ConfigError(`CROCHET_PAYMENT_ROUTES: ${route.network}: "confirmations" is for EVM routes; use "commitment"`);
+    if (isEvm && route.commitment) throw new ConfigError(`${where}: "commitment" is for Solana routes; use "confirmations"`);
+    if (!isEvm && route.confirmations !== undefined) throw new ConfigError(`${where}: "confirmations" is for EVM routes; use "commitment"`);
+    const valid = isEvm ? isEvmAddress : isSolanaAddress;
+    const shape = isEvm ? '0x + 40 hex' : 'a base58 32-byte address';
+    if (!valid(route.asset)) throw new ConfigError(`${where}.asset: expected ${shape} (got ${JSON.stringify(route.asset).slice(0, 60)})`);
+    if (!valid(route.treasury)) throw new ConfigError(`${where}.treasury: expected ${shape} (got ${JSON.stringify(route.treasury).slice(0, 60)})`);
+    // Verifiers are per network and asset: a second route for the same pair would be ambiguous.
+    const key = `${route.network}|${isEvm ? route.asset.toLowerCase() : route.asset}`;
+    if (seen.has(key)) throw new ConfigError(`${where}: a route for this network and asset is already configured`);
+    seen.add(key);
   }
 
   const d = c.pow_difficulty;

@@ -6,7 +6,7 @@ let t: TestContext;
 beforeAll(async () => {
   t = await createTestApp({
     CROCHET_PUBLIC_URL: 'https://market.example.test',
-    CROCHET_PAYMENT_ROUTES: JSON.stringify([{ network: 'eip155:8453', rpc_url: 'http://127.0.0.1:1', asset: '0xabc', decimals: 6, confirmations: 1, treasury: '0xdef' }]),
+    CROCHET_PAYMENT_ROUTES: JSON.stringify([{ network: 'eip155:8453', rpc_url: 'http://127.0.0.1:1', asset: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913', decimals: 6, confirmations: 1, treasury: '0x52908400098527886E0F7030069857D2E4169EE7' }]),
   });
 });
 afterAll(() => t.close());
@@ -39,11 +39,11 @@ test('the API reference and the discovery document list the routes of the OpenAP
     name: 'Crochet',
     api_base: 'https://market.example.test/api/v1',
     documents: { openapi: 'https://market.example.test/api/openapi.json' },
-    payments: { currency: 'USDC', routes: [{ network: 'eip155:8453', asset: '0xabc', decimals: 6 }] },
+    payments: { currency: 'USDC', routes: [{ network: 'eip155:8453', asset: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913', decimals: 6 }] },
   });
   const gateway = disco.json.endpoints.find((e: { url: string }) => e.url.endsWith('/api/v1/gateway/{listingId}'));
   expect(gateway.method).toBe('POST');
   // The discovery document shows no RPC URLs or treasuries.
   expect(disco.text).not.toContain('127.0.0.1:1');
-  expect(disco.text).not.toContain('0xdef');
+  expect(disco.text).not.toContain('0x52908400098527886E0F7030069857D2E4169EE7');
 });

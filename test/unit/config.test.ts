@@ -4,6 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 
+const USDC_BASE = '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913';
+const EVM_TREASURY = '0x52908400098527886E0F7030069857D2E4169EE7';
+const USDC_MINT = 'EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v';
+const SOL_TREASURY = '9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM';
+
 test('defaults match the SPEC table', () => {
   const c = loadConfig({ env: {} });
   expect(c).toMatchObject({
@@ -54,13 +59,29 @@ test('an unknown flag is refused', () => {
 
 test('payment routes parse, and chain-specific fields are checked', () => {
   const routes = JSON.stringify([
-    { network: 'eip155:31337', rpc_url: 'http://127.0.0.1:8545', asset: '0xabc', confirmations: 2, min_amount: '0.05', treasury: '0xdef' },
-    { network: 'solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1', rpc_url: 'http://127.0.0.1:8899', asset: 'Mint', commitment: 'finalized', treasury: 'T' },
+    { network: 'eip155:31337', rpc_url: 'http://127.0.0.1:8545', asset: USDC_BASE, confirmations: 2, min_amount: '0.05', treasury: EVM_TREASURY },
+    { network: 'solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1', rpc_url: 'http://127.0.0.1:8899', asset: USDC_MINT, commitment: 'finalized', treasury: SOL_TREASURY },
   ]);
   const c = loadConfig({ env: { CROCHET_PAYMENT_ROUTES: routes } });
   expect(c.payment_routes).toHaveLength(2);
   expect(c.payment_routes[0]).toMatchObject({ decimals: 6, min_amount: '0.05' });
   expect(() =>
-    loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([{ network: 'eip155:1', rpc_url: 'http://x', asset: 'a', commitment: 'finalized', treasury: 't' }]) } }),
+    loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([{ network: 'eip155:1', rpc_url: 'http://x', asset: USDC_BASE, commitment: 'finalized', treasury: EVM_TREASURY }]) } }),
   ).toThrow(/commitment/);
+});
+
+test.each([
+  [{ asset: '0xabc' }, /at 0 \(eip155:1\)\.asset: expected 0x \+ 40 hex/],
+  [{ treasury: 'not-an-address' }, /\.treasury: expected 0x \+ 40 hex/],
+])('EVM route addresses are checked: %p', (override, message) => {
+  const route = { network: 'eip155:1', rpc_url: 'http://x', asset: USDC_BASE, confirmations: 1, treasury: EVM_TREASURY, ...override };
+  expect(() => loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([route]) } })).toThrow(message);
+});
+
+test('Solana route addresses are checked, and one network+asset pair is configured once', () => {
+  const sol = { network: 'solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1', rpc_url: 'http://x', asset: USDC_MINT, treasury: SOL_TREASURY };
+  expect(() => loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([{ ...sol, asset: 'Mint' }]) } })).toThrow(/\.asset: expected a base58 32-byte address/);
+  expect(() => loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([sol, { ...sol, min_amount: '1' }]) } })).toThrow(/already configured/);
+  const evm = { network: 'eip155:1', rpc_url: 'http://x', asset: USDC_BASE, treasury: EVM_TREASURY };
+  expect(() => loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([evm, { ...evm, asset: USDC_BASE.toLowerCase() }]) } })).toThrow(/already configured/);
 });
