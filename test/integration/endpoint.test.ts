@@ -165,7 +165,7 @@ describe('secret rotation', () => {
 describe('failures are reported, not thrown', () => {
   test.each([
     ['/boom', { ok: false, status: 503, json: true, error_code: 'UPSTREAM_ERROR' }],
-    ['/html', { ok: false, status: 200, json: false, error_code: 'UPSTREAM_NOT_JSON' }],
+    ['/html', { ok: false, status: 200, json: false, error_code: 'UPSTREAM_INVALID_RESPONSE' }],
     ['/redirect', { ok: false, status: 302, json: false, error_code: 'UPSTREAM_REDIRECT' }],
     ['/nowhere', { ok: false, status: 404, json: true, error_code: 'UPSTREAM_REJECTED' }],
   ])('%s', async (path, expected) => {
@@ -182,7 +182,7 @@ describe('failures are reported, not thrown', () => {
 
   test('connection refused', async () => {
     const res = await postListing(t.call, key, { status: 'active', private_endpoint_url: 'http://127.0.0.1:9/x' });
-    expect(await runTest(res.json.data.id)).toMatchObject({ ok: false, status: null, error_code: 'UPSTREAM_CONNECT_FAILED' });
+    expect(await runTest(res.json.data.id)).toMatchObject({ ok: false, status: null, error_code: 'UPSTREAM_UNREACHABLE' });
   });
 
   test('no URL yet → 409 ENDPOINT_NOT_CONFIGURED', async () => {

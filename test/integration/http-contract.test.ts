@@ -147,3 +147,21 @@ test('an unexpected failure is a generic 500 with a recovery hint: no SQL, no st
     await broken.close();
   }
 });
+
+test('a reply that fails its own response schema is a logged 500, not the caller\'s 400', async () => {
+  const { Elysia } = await import('elysia');
+  const { z } = await import('zod');
+  const { foundationPlugin } = await import('../../src/shared/http/foundation.ts');
+  const { createMetrics } = await import('../../src/shared/metrics.ts');
+  const { memoryLogger } = await import('../../src/shared/logger.ts');
+  const logger = memoryLogger();
+  const app = new Elysia()
+    .use(foundationPlugin({ logger, metrics: createMetrics(), publicUrl: 'http://localhost:8787', maxBodyBytes: 1024, maxGatewayBodyBytes: 1024 }))
+    .get('/broken', () => ({ secret_field: 'x' }) as unknown as { name: string }, { response: z.object({ name: z.string() }) });
+  const res = await app.handle(new Request('http://localhost/broken'));
+  expect(res.status).toBe(500);
+  const body = (await res.json()) as { error: { code: string } };
+  expect(body.error.code).toBe('INTERNAL_ERROR');
+  expect(JSON.stringify(body)).not.toContain('secret_field');
+  expect(logger.lines.some((l) => l.includes('response failed its schema'))).toBe(true);
+});

@@ -1,4 +1,5 @@
 import { AppError, recover } from '../../shared/app-error.ts';
+import { UPSTREAM_FAILURE_CODES } from '../../shared/upstream/failure-codes.ts';
 
 const sellerFailure = (status: number, code: string, message: string) =>
   new AppError(status, code, message, {
@@ -37,12 +38,12 @@ export const GatewayErrors = {
       recovery: recover.fixRequest('Send a JSON body (the seller receives the exact bytes).'),
     }),
   upstreamError: () => sellerFailure(502, 'UPSTREAM_ERROR', 'The seller answered with a server error.'),
-  upstreamTimeout: () => sellerFailure(504, 'UPSTREAM_TIMEOUT', 'The seller did not answer in time.'),
-  upstreamInvalid: () => sellerFailure(502, 'UPSTREAM_INVALID_RESPONSE', 'The seller answered with something that is not JSON.'),
-  upstreamTooLarge: () => sellerFailure(502, 'UPSTREAM_RESPONSE_TOO_LARGE', "The seller's answer exceeded the size limit."),
-  upstreamRedirect: () => sellerFailure(502, 'UPSTREAM_REDIRECT', 'The seller answered with a redirect, which the gateway does not follow.'),
-  upstreamUnreachable: () => sellerFailure(502, 'UPSTREAM_UNREACHABLE', 'The seller could not be reached.'),
-  upstreamTls: () => sellerFailure(502, 'UPSTREAM_TLS_FAILED', "The seller's TLS certificate could not be verified."),
+  upstreamTimeout: () => sellerFailure(504, UPSTREAM_FAILURE_CODES.timeout, 'The seller did not answer in time.'),
+  upstreamInvalid: () => sellerFailure(502, UPSTREAM_FAILURE_CODES.not_json, 'The seller answered with something that is not JSON.'),
+  upstreamTooLarge: () => sellerFailure(502, UPSTREAM_FAILURE_CODES.too_large, "The seller's answer exceeded the size limit."),
+  upstreamRedirect: () => sellerFailure(502, UPSTREAM_FAILURE_CODES.redirect, 'The seller answered with a redirect, which the gateway does not follow.'),
+  upstreamUnreachable: () => sellerFailure(502, UPSTREAM_FAILURE_CODES.connect_failed, 'The seller could not be reached.'),
+  upstreamTls: () => sellerFailure(502, UPSTREAM_FAILURE_CODES.tls_failed, "The seller's TLS certificate could not be verified."),
   upstreamUnsafe: () => sellerFailure(502, 'UPSTREAM_UNSAFE', "The seller's endpoint currently points somewhere the gateway may not connect to."),
   requestNotFound: () =>
     new AppError(404, 'NOT_FOUND', 'Gateway request not found.', { recovery: recover.fixRequest('Use an id from X-Crochet-Request-Id or GET /api/v1/gateway-requests.') }),

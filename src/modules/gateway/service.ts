@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
 import { immediate } from '../../db/tx.ts';
 import { AppError } from '../../shared/app-error.ts';
 import { CommonErrors } from '../../shared/errors.ts';
@@ -301,7 +301,8 @@ export function listGatewayRequests(
     q.listing_id ? eq(gatewayRequests.listingId, q.listing_id) : undefined,
     q.status ? eq(gatewayRequests.status, q.status) : undefined,
     q.since ? gte(gatewayRequests.createdAt, q.since) : undefined,
-    q.until ? lte(gatewayRequests.createdAt, q.until) : undefined,
+    // `until` is exclusive, as on /ledger: consecutive windows never count a row twice.
+    q.until ? lt(gatewayRequests.createdAt, q.until) : undefined,
   ];
   const where = and(...filters);
   const { db } = deps.db;

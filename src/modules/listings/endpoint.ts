@@ -14,6 +14,7 @@ import type { EndpointMetadata, UpdateEndpointInput } from './model.ts';
 import { listingGatewayEndpoints, type GatewayEndpoint } from './schema.ts';
 import { requireOwnedListing } from './store.ts';
 import { forgetGatewayTarget } from './target-cache.ts';
+import { UPSTREAM_FAILURE_CODES } from '../../shared/upstream/failure-codes.ts';
 
 // Ours to set, or framing/routing headers a seller's auth header must never replace.
 const FORBIDDEN_HEADERS = new Set([
@@ -139,20 +140,12 @@ export async function updateEndpoint(deps: CoreDeps, ownerId: string, idOrSlug: 
   return { ...endpointMetadata(deps, row), warnings };
 }
 
-const FAILURE_CODES: Record<Extract<UpstreamOutcome, { kind: 'failure' }>['reason'], string> = {
-  timeout: 'UPSTREAM_TIMEOUT',
-  connect_failed: 'UPSTREAM_CONNECT_FAILED',
-  tls_failed: 'UPSTREAM_TLS_FAILED',
-  redirect: 'UPSTREAM_REDIRECT',
-  too_large: 'UPSTREAM_RESPONSE_TOO_LARGE',
-  not_json: 'UPSTREAM_NOT_JSON',
-};
 
 type TestResult = { ok: boolean; status: number | null; latencyMs: number | null; json: boolean; errorCode: string | null };
 
 function classify(outcome: UpstreamOutcome): TestResult {
   if (outcome.kind === 'failure') {
-    return { ok: false, status: outcome.status ?? null, latencyMs: outcome.latencyMs, json: false, errorCode: FAILURE_CODES[outcome.reason] };
+    return { ok: false, status: outcome.status ?? null, latencyMs: outcome.latencyMs, json: false, errorCode: UPSTREAM_FAILURE_CODES[outcome.reason] };
   }
   const ok = outcome.status >= 200 && outcome.status < 300;
   const errorCode = ok ? null : outcome.status >= 500 ? 'UPSTREAM_ERROR' : 'UPSTREAM_REJECTED';

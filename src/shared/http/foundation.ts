@@ -121,6 +121,11 @@ export function foundationPlugin(deps: FoundationDeps) {
       if (error instanceof AppError) return render(error);
       // Elysia wraps what a parser throws; our parser only throws AppErrors.
       if (code === 'PARSE' && error.cause instanceof AppError) return render(error.cause);
+      if (error instanceof ValidationError && error.type === 'response') {
+        // Our reply did not match its own schema: a server bug, not the caller's input.
+        logger.error('response failed its schema', { request_id: id, path: pathOf(request.url) });
+        return render(CommonErrors.internal());
+      }
       if (error instanceof ValidationError) {
         // Issues carry paths and messages only: values may be secrets (private URLs, auth headers).
         const issues = error.all.map((i) => ({

@@ -1,0 +1,14 @@
+import type { UpstreamFailureReason } from './client.ts';
+
+/**
+ * One error code per way a seller can fail to answer usably, shared by the gateway (what buyers
+ * see) and the endpoint test (what sellers see), so both name the same failure the same way.
+ */
+export const UPSTREAM_FAILURE_CODES: Readonly<Record<UpstreamFailureReason, string>> = {
+  timeout: 'UPSTREAM_TIMEOUT',
+  connect_failed: 'UPSTREAM_UNREACHABLE',
+  tls_failed: 'UPSTREAM_TLS_FAILED',
+  redirect: 'UPSTREAM_REDIRECT',
+  too_large: 'UPSTREAM_RESPONSE_TOO_LARGE',
+  not_json: 'UPSTREAM_INVALID_RESPONSE',
+};
