@@ -12,6 +12,7 @@ import { memoryLogger } from '../../src/shared/logger.ts';
 import { solvePow } from '../../src/shared/pow.ts';
 import type { Resolver } from '../../src/shared/upstream/guard.ts';
 import type { TestWallet } from './wallets.ts';
+import { flushHistoryOf } from '../../src/modules/gateway/history.ts';
 
 export type CallOptions = { body?: unknown; rawBody?: string | Uint8Array<ArrayBuffer>; key?: string; headers?: Record<string, string> };
 export type CallResult = { status: number; headers: Headers; text: string; json: any };
@@ -82,8 +83,8 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
     },
     async close() {
       if (app.server) await app.stop(true);
-      // In-process apps have no stop hook: let write-behind history flush before the database closes.
-      else await Bun.sleep(20);
+      // In-process apps have no stop hook: write what the history queued (and stop its timer).
+      flushHistoryOf(db.sqlite);
       db.sqlite.close();
       rmSync(dir, { recursive: true, force: true });
     },

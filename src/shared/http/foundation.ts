@@ -2,6 +2,7 @@ import { Elysia, ValidationError } from 'elysia';
 import { AppError } from '../app-error.ts';
 import { CommonErrors } from '../errors.ts';
 import { prefixedId } from '../ids.ts';
+import { readCapped } from '../read-capped.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -35,30 +36,9 @@ function pathOf(url: string): string {
  * key is checked, make the server buffer as much as it cares to send.
  */
 async function readBody(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
-  const reader = request.body?.getReader();
-  if (!reader) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      void reader.cancel().catch(() => {});
-      throw CommonErrors.payloadTooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1 && chunks[0]?.buffer instanceof ArrayBuffer && chunks[0].byteLength === chunks[0].buffer.byteLength) {
-    return chunks[0] as Uint8Array<ArrayBuffer>;
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  const bytes = await readCapped(request.body, limit);
+  if (bytes === null) throw CommonErrors.payloadTooLarge(limit);
+  return bytes;
 }
 
 /** The request id of a request that passed through the foundation plugin. */

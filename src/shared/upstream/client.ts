@@ -13,6 +13,7 @@
 import { checkServerIdentity } from 'node:tls';
 import type { VettedUpstream } from './guard.ts';
 import { parseIp } from './ip.ts';
+import { readCapped } from '../read-capped.ts';
 
 export type UpstreamRequest = {
   headers: Record<string, string>;
@@ -99,15 +100,6 @@ function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: fals
   }
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
 
 /**
  * POSTs `req.body` to the vetted upstream and classifies what came back. Never throws for
@@ -166,21 +158,12 @@ export async function postToUpstream(vetted: VettedUpstream, req: UpstreamReques
     }
 
     // Otherwise count bytes as they arrive: without a length (chunked, compressed) only that is safe.
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    const reader = response.body?.getReader();
-    while (reader) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > req.maxResponseBytes) {
-        controller.abort();
-        return { kind: 'failure', reason: 'too_large', status, latencyMs: elapsed() };
-      }
-      chunks.push(value);
+    const body = await readCapped(response.body, req.maxResponseBytes);
+    if (body === null) {
+      controller.abort();
+      return { kind: 'failure', reason: 'too_large', status, latencyMs: elapsed() };
     }
-
-    return judge(concat(chunks, total));
+    return judge(body);
   } catch (error) {
     if (timedOut) return { kind: 'failure', reason: 'timeout', latencyMs: elapsed() };
     const reason = isHttps && TLS_ERROR_CODE.test(errorCode(error)) ? 'tls_failed' : 'connect_failed';
