@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import * as Listings from '../../src/modules/listings/service.ts';
 import { createTestApp, registerAgent, type TestContext } from '../support/app.ts';
-import { postListing } from '../support/listing-api.ts';
+import { postListing } from '../support/listings.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
 import { evmWallet } from '../support/wallets.ts';
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { checkPow } from '../../src/shared/pow.ts';
 import { createTestApp, registerAgent, type CallOptions, type CallResult, type TestContext } from '../support/app.ts';
-import { postListing, solvedListingPow, LISTING_FIELDS } from '../support/listing-api.ts';
+import { postListing, solvedListingPow, LISTING_FIELDS } from '../support/listings.ts';
 import { evmWallet, solanaWallet } from '../support/wallets.ts';
 
 const HOST = 'seller-private-host.example';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { solvePow } from '../../src/shared/pow.ts';
 import { createTestApp, registerAgent, type TestContext } from '../support/app.ts';
-import { LISTING_FIELDS, postListing, solvedListingPow } from '../support/listing-api.ts';
+import { LISTING_FIELDS, postListing, solvedListingPow } from '../support/listings.ts';
 import { evmWallet, solanaWallet } from '../support/wallets.ts';
 
 let t: TestContext;

@@ -1,7 +1,7 @@
 // Threat: a seller saves an endpoint URL that points the gateway at loopback, private, metadata or other internal hosts (SSRF).
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createTestApp, registerAgent, type CallResult, type TestContext } from '../support/app.ts';
-import { postListing } from '../support/listing-api.ts';
+import { postListing } from '../support/listings.ts';
 import { HOSTILE_DNS, HOSTILE_URLS, PUBLIC_URLS, ssrfTestResolver } from '../support/ssrf-cases.ts';
 import { evmWallet } from '../support/wallets.ts';
 

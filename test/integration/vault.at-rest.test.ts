@@ -14,7 +14,7 @@ import { memoryLogger } from '../../src/shared/logger.ts';
 import { randomHex } from '../../src/shared/ids.ts';
 import type { Resolver } from '../../src/shared/upstream/guard.ts';
 import { TEST_ENV, registerAgent, type CallOptions, type CallResult } from '../support/app.ts';
-import { postListing } from '../support/listing-api.ts';
+import { postListing } from '../support/listings.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
 import { evmWallet } from '../support/wallets.ts';
 
