@@ -35,6 +35,30 @@ test('50 concurrent retries with one paid relay id: exactly one forward and one 
   expect(count("SELECT count(*) AS n FROM ledger_entries WHERE relay_request_id = ? AND entry_type = 'seller_credit'", relay)).toBe(1);
 });
 
+test('the settlement transaction records the attempt (pending while forwarded); its outcome replaces it, one row', async () => {
+  const { relay, tx, raw } = await paidIntent('{"slow":true}');
+  m.setSellerMode('slow');
+  try {
+    const inFlight = m.call(m.listing.id, raw, m.buyer.key, { relay, tx });
+    // While the seller works: the payment is settled and the attempt is on record with it.
+    let rows: { id: string; status: string; http_status: number }[] = [];
+    for (let i = 0; i < 100 && rows.length === 0; i++) {
+      await Bun.sleep(10);
+      rows = m.t.deps.db.sqlite.query('SELECT id, status, http_status FROM gateway_requests WHERE relay_request_id = ? AND status = ?').all(relay, 'payment_pending') as typeof rows;
+    }
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.http_status).toBe(202);
+    expect(count("SELECT count(*) AS n FROM ledger_entries WHERE relay_request_id = ? AND entry_type = 'payment_held'", relay)).toBe(1);
+    const done = await inFlight;
+    expect(done.status).toBe(200);
+    const id = done.headers.get('x-crochet-request-id')!;
+    expect(rows[0]?.id).toBe(id);
+    expect(m.t.deps.db.sqlite.query('SELECT status, http_status FROM gateway_requests WHERE id = ?').all(id)).toEqual([{ status: 'completed', http_status: 200 }]);
+  } finally {
+    m.setSellerMode('ok');
+  }
+});
+
 test('seller 500 after payment: no credit; a retry with the same relay id succeeds and credits once', async () => {
   const { relay, tx, raw } = await paidIntent('{"flaky":true}');
   m.setSellerMode('fail');

@@ -36,11 +36,15 @@ export async function startPaidMarket(opts: { evmMinAmount?: string; confirmatio
     ...opts.env,
   });
   t.listen();
-  let sellerMode: 'ok' | 'fail' = 'ok';
+  let sellerMode: 'ok' | 'fail' | 'slow' = 'ok';
   const stub = startSellerStub({
     now: () => t.clock.now(),
     routes: {
-      '/paid': (c) => (sellerMode === 'ok' ? Response.json({ answer: 42, echo: new TextDecoder().decode(c.body), verified: c.kit.ok }) : Response.json({ error: 'down' }, { status: 500 })),
+      '/paid': async (c) => {
+        if (sellerMode === 'fail') return Response.json({ error: 'down' }, { status: 500 });
+        if (sellerMode === 'slow') await Bun.sleep(400);
+        return Response.json({ answer: 42, echo: new TextDecoder().decode(c.body), verified: c.kit.ok });
+      },
     },
   });
   const seller = await registerAgent(t.call, evmWallet(), 'Paid Seller');
@@ -63,7 +67,7 @@ export async function startPaidMarket(opts: { evmMinAmount?: string; confirmatio
     treasury: { evm: treasuryAccount!.address, solana: address(solTreasury.address) },
     listing,
     cheap,
-    setSellerMode(mode: 'ok' | 'fail') {
+    setSellerMode(mode: 'ok' | 'fail' | 'slow') {
       sellerMode = mode;
     },
     /** Calls the gateway as `key` with optional relay/payment/origin headers. */

@@ -39,7 +39,9 @@ export function flushHistoryOf(sqlite: Database): void {
 export function createHistoryWriter(sqlite: Database, opts: { flushAfterMs?: number; maxBatch?: number } = {}): HistoryWriter {
   const flushAfterMs = opts.flushAfterMs ?? 25;
   const maxBatch = opts.maxBatch ?? 1024;
-  const insert = sqlite.prepare(`INSERT INTO gateway_requests (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
+  // OR REPLACE: a paid attempt's row is first written inside its settlement transaction and
+  // replaced by its outcome later (a new rowid, so score ingestion reads the final row).
+  const insert = sqlite.prepare(`INSERT OR REPLACE INTO gateway_requests (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
   let queue: GatewayRequestRow[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
 

@@ -138,10 +138,12 @@ async function paidCall(
 
   let decision: Payments.PaidCallDecision;
   try {
-    decision = await Payments.authorizePaidCall(deps, {
-      buyerId: attempt.buyerId, listingId: listing.listingId, bodySha256,
-      relayRequestId: call.relayRequestId, paymentTx: call.paymentTx,
-    });
+    decision = await Payments.authorizePaidCall(
+      deps,
+      { buyerId: attempt.buyerId, listingId: listing.listingId, bodySha256, relayRequestId: call.relayRequestId, paymentTx: call.paymentTx },
+      // The settlement transaction records this attempt too (as pending until its outcome replaces it).
+      (settled) => deps.history.writeNow(rowOf(deps, { ...attempt, status: 'payment_pending', httpStatus: 202, relayRequestId: settled.id, amountMicroUsd: settled.amountMicroUsd })),
+    );
   } catch (error) {
     return refuse(error, call.relayRequestId.slice(0, 80));
   }

@@ -78,6 +78,8 @@ export type PaidCallDecision =
 export async function authorizePaidCall(
   deps: PaymentsDeps,
   args: { buyerId: string; listingId: string; bodySha256: string; relayRequestId: string; paymentTx: string | null },
+  /** Runs inside the settlement transaction (the gateway records the attempt's row there). */
+  onSettled: (intent: PaymentIntent) => void = () => {},
 ): Promise<PaidCallDecision> {
   let intent = await checkIntentOrRecordLatePayment(deps, args);
   if (intent.status === 'open') {
@@ -93,7 +95,7 @@ export async function authorizePaidCall(
         case 'rejected':
           throw PaymentErrors.rejected(verification.code, verification.message, paymentObject(intent));
         case 'verified':
-          intent = settleVerifiedPayment(deps, intent, verification, verification.network ?? '');
+          intent = settleVerifiedPayment(deps, intent, verification, verification.network ?? '', onSettled);
       }
     }
   }
@@ -188,8 +190,14 @@ async function verifyOnChain(deps: PaymentsDeps, intent: PaymentIntent, paymentT
 }
 
 /** Records the verified transfer, settles the intent and holds the money: one transaction. */
-export function settleVerifiedPayment(deps: PaymentsDeps, intent: PaymentIntent, v: Extract<PaymentVerification, { status: 'verified' }>, network: string): PaymentIntent {
-  return recordSettlement(deps, intent, v, network, 'settled');
+export function settleVerifiedPayment(
+  deps: PaymentsDeps,
+  intent: PaymentIntent,
+  v: Extract<PaymentVerification, { status: 'verified' }>,
+  network: string,
+  onSettled: (intent: PaymentIntent) => void = () => {},
+): PaymentIntent {
+  return recordSettlement(deps, intent, v, network, 'settled', onSettled);
 }
 
 /**
@@ -203,6 +211,7 @@ function recordSettlement(
   v: Extract<PaymentVerification, { status: 'verified' }>,
   network: string,
   outcome: 'settled' | 'refund_due',
+  onSettled: (intent: PaymentIntent) => void = () => {},
 ): PaymentIntent {
   const from = outcome === 'settled' ? ['open'] : ['open', 'expired'];
   return immediate(deps.db.sqlite, () => {
@@ -233,7 +242,9 @@ function recordSettlement(
         ...ledgerRef,
       });
     }
-    return { ...current, ...fields };
+    const settled = { ...current, ...fields };
+    if (outcome === 'settled') onSettled(settled);
+    return settled;
   });
 }
 
