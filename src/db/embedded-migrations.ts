@@ -11,6 +11,7 @@ import m7 from '../../migrations/0007_trust.sql' with { type: 'text' };
 import m8 from '../../migrations/0008_trust_provider_scores.sql' with { type: 'text' };
 import m9 from '../../migrations/0009_listings_search_active.sql' with { type: 'text' };
 import m10 from '../../migrations/0010_drop_unused_relay_index.sql' with { type: 'text' };
+import m11 from '../../migrations/0011_endpoint_tests.sql' with { type: 'text' };
 
 export const embeddedMigrations: readonly Migration[] = [
   { tag: '0000_identity', sql: m0 },
@@ -24,4 +25,5 @@ export const embeddedMigrations: readonly Migration[] = [
   { tag: '0008_trust_provider_scores', sql: m8 },
   { tag: '0009_listings_search_active', sql: m9 },
   { tag: '0010_drop_unused_relay_index', sql: m10 },
+  { tag: '0011_endpoint_tests', sql: m11 },
 ];

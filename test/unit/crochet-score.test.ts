@@ -10,7 +10,13 @@ const call = (outcome: Call['outcome'], count: number, extra: Partial<Call> = {}
 const review = (stars: [number, number, number], reviewerScore: number, extra: Partial<ScoreInputs['reviews'][number]> = {}) => ({
   accuracy: stars[0], reliability: stars[1], value: stars[2], reviewerScore, discounted: false, at: daysAgo(0), ...extra,
 });
-const inputs = (over: Partial<ScoreInputs> = {}): ScoreInputs => ({ profileCreatedAt: daysAgo(200), sellerCalls: [], purchases: [], reviews: [], ...over });
+const inputs = (over: Partial<ScoreInputs> = {}): ScoreInputs => ({
+  profileCreatedAt: daysAgo(200), sellerCalls: [], endpointTests: [], purchases: [], reviews: [], ...over,
+});
+type EndpointTest = ScoreInputs['endpointTests'][number];
+const endpointTest = (ok: boolean, listingActive: boolean, count: number, extra: Partial<EndpointTest> = {}): EndpointTest => ({
+  ok, listingActive, count, at: daysAgo(0), ...extra,
+});
 const score = (i: ScoreInputs) => computeScore(i, now).score;
 
 describe('worked example (docs/crochet-score.md)', () => {
@@ -51,6 +57,7 @@ describe('worked example (docs/crochet-score.md)', () => {
     const c = (i: ScoreInputs) => computeScore(i, now).components;
     expect(c(inputs({ sellerCalls: [call('completed', 1)] })).reliability).toBe(167);
     expect(c(inputs({ sellerCalls: [call('completed', 100)] })).reliability).toBe(952);
+    expect(c(inputs({ sellerCalls: [call('completed', 100)], endpointTests: [endpointTest(false, true, 1)] })).reliability).toBe(935);
     expect(c(inputs({ reviews: [review([5, 5, 5], 0)] })).accuracy).toBe(333);
     expect(c(inputs({ profileCreatedAt: daysAgo(365) })).longevity).toBe(1000);
     expect(c(inputs({ profileCreatedAt: daysAgo(3650) })).longevity).toBe(1000);
@@ -103,6 +110,42 @@ describe('penalties', () => {
       expect(score({ ...base, sellerCalls: [...base.sellerCalls, call('failed', 1)] })).toBeLessThanOrEqual(before);
       expect(score({ ...base, sellerCalls: [...base.sellerCalls, call('timeout', 1)] })).toBeLessThanOrEqual(before);
       expect(score({ ...base, reviews: [...base.reviews, review([1, 1, 1], 1000)] })).toBeLessThanOrEqual(before);
+    }
+  });
+});
+
+describe('endpoint tests', () => {
+  const base = inputs({ sellerCalls: [call('completed', 100), call('rejected', 10, { paid: false }), call('failed', 3)], reviews: [review([4, 4, 4], 500)] });
+  const withTests = (...tests: EndpointTest[]) => ({ ...base, endpointTests: tests });
+  const withCalls = (...calls: Call[]) => ({ ...base, sellerCalls: [...base.sellerCalls, ...calls] });
+
+  test('a failure while the listing is active lowers reliability exactly as one seller failure', () => {
+    const failedTest = computeScore(withTests(endpointTest(false, true, 1)), now);
+    expect(failedTest).toEqual(computeScore(withCalls(call('failed', 1)), now));
+    expect(failedTest.components.reliability).toBeLessThan(computeScore(base, now).components.reliability);
+    // 110 / (110 + 2×(3+1) + 5) = 894.31 → 894 (without the test: 110 / 121 → 909).
+    expect(failedTest.components.reliability).toBe(894);
+    expect(computeScore(base, now).components.reliability).toBe(909);
+    // Many of them, recency-weighted like a seller failure of the same age.
+    expect(computeScore(withTests(endpointTest(false, true, 7, { at: daysAgo(120) })), now))
+      .toEqual(computeScore(withCalls(call('failed', 7, { at: daysAgo(120), paid: false })), now));
+    expect(computeScore(withTests(endpointTest(false, true, 50, { at: daysAgo(400) })), now)).toEqual(computeScore(base, now));
+  });
+
+  test('passes and failures while setting up (draft, paused, archived) change nothing', () => {
+    const expected = computeScore(base, now);
+    expect(computeScore(withTests(endpointTest(true, true, 10_000)), now)).toEqual(expected);
+    expect(computeScore(withTests(endpointTest(true, false, 10_000)), now)).toEqual(expected);
+    expect(computeScore(withTests(endpointTest(false, false, 10_000)), now)).toEqual(expected);
+    // …and on a profile with no other evidence either.
+    const empty = inputs();
+    expect(computeScore({ ...empty, endpointTests: [endpointTest(true, true, 500), endpointTest(false, false, 500)] }, now)).toEqual(computeScore(empty, now));
+  });
+
+  test('no endpoint test ever raises a score', () => {
+    for (const t of [endpointTest(true, true, 1), endpointTest(true, false, 1), endpointTest(false, true, 1), endpointTest(false, false, 1)]) {
+      expect(score(withTests(t))).toBeLessThanOrEqual(score(base));
+      expect(score({ ...inputs(), endpointTests: [t] })).toBeLessThanOrEqual(score(inputs()));
     }
   });
 });

@@ -8,6 +8,7 @@ import { prefixedId } from '../../shared/ids.ts';
 import { buildCrochetHeaders } from '../../shared/request-signing.ts';
 import { postToUpstream, type UpstreamOutcome } from '../../shared/upstream/client.ts';
 import { systemResolver, vetUpstreamUrl } from '../../shared/upstream/guard.ts';
+import { recordEndpointTest } from './endpoint-tests.ts';
 import { endpointRow, hostOf, newSigningSecret, open, previousInGrace, seal, secretPrefixOf, setPrivateUrl, vetForSave } from './endpoint-store.ts';
 import { ListingErrors } from './errors.ts';
 import type { EndpointMetadata, UpdateEndpointInput } from './model.ts';
@@ -155,8 +156,9 @@ function classify(outcome: UpstreamOutcome): TestResult {
 /**
  * Sends `{"crochet_test":true}` exactly as the gateway forwards a call (fresh gw_req_ id, all
  * Crochet headers, the owner as buyer, current and in-grace previous secret, upstream auth), and
- * records the outcome as the endpoint's last test. Failures are results, not errors; their codes
- * are generic so nothing about the seller's network shows.
+ * records the outcome as the endpoint's last test and in the test log (score evidence, with the
+ * listing's status when the test started). Failures are results, not errors; their codes are
+ * generic so nothing about the seller's network shows.
  */
 export async function testEndpoint(deps: CoreDeps, ownerId: string, idOrSlug: string) {
   const listing = requireOwnedListing(deps, ownerId, idOrSlug);
@@ -199,6 +201,11 @@ export async function testEndpoint(deps: CoreDeps, ownerId: string, idOrSlug: st
       })
       .where(eq(listingGatewayEndpoints.listingId, listing.id))
       .run();
+    // The status read before the call: pausing the listing while a failing test runs changes nothing.
+    recordEndpointTest(deps, {
+      id: requestId, listingId: listing.id, ownerProfileId: listing.owner_profile_id, ok: result.ok,
+      errorCode: result.errorCode, listingStatus: listing.status, testedAt,
+    });
   });
   return {
     ok: result.ok,

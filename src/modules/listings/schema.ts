@@ -98,6 +98,23 @@ export const listingGatewayEndpoints = sqliteTable('listing_gateway_endpoints', 
   updatedAt: text('updated_at').notNull(),
 });
 
+/**
+ * Every endpoint test, append-only: the trust module reads it (through `endpointTestsAfter`) as
+ * score evidence. The id is the test's `gw_req_` request id, so a row matches what the seller saw.
+ * Nothing here can leak: no URL, no status line, only the generic failure code.
+ */
+export const endpointTests = sqliteTable('endpoint_tests', {
+  id: text('id').primaryKey(),
+  listingId: text('listing_id').notNull().references(() => listings.id),
+  /** The listing's owner, who ran the test (and whose score it may feed). */
+  ownerProfileId: text('owner_profile_id').notNull(),
+  ok: integer('ok', { mode: 'boolean' }).notNull(),
+  errorCode: text('error_code'),
+  /** The listing's status when the test started: a failure while `active` is one buyers would have met. */
+  listingStatus: text('listing_status', { enum: LISTING_STATUSES }).notNull(),
+  testedAt: text('tested_at').notNull(),
+});
+
 /** Listing proof-of-work puzzles, bound to the caller's profile, single use. */
 export const listingChallenges = sqliteTable(
   'listing_challenges',
@@ -117,3 +134,4 @@ export type Category = typeof categories.$inferSelect;
 export type Listing = typeof listings.$inferSelect;
 export type GatewayEndpoint = typeof listingGatewayEndpoints.$inferSelect;
 export type ListingChallenge = typeof listingChallenges.$inferSelect;
+export type EndpointTest = typeof endpointTests.$inferSelect;

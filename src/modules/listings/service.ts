@@ -19,6 +19,7 @@ import { cachedTarget, forgetGatewayTarget } from './target-cache.ts';
 
 export { createListingChallenge } from './challenges.ts';
 export { getEndpointMetadata, rotateSigningSecret, testEndpoint, updateEndpoint } from './endpoint.ts';
+export { endpointTestPositionOf, endpointTestsAfter, type EndpointTestRecord } from './endpoint-tests.ts';
 export { providerScore, tierOf, VERIFIED_MIN_SCORE } from './provider.ts';
 export { ftsQuery, listOwnListings, searchListings } from './search.ts';
 export { reviewTarget, setListingRating, setListingUsage, type ReviewTarget } from './stats.ts';

@@ -5,6 +5,8 @@
  *   add nothing to either side;
  * - a buyer whose every completed call (within the horizon) went to one seller is *concentrated*:
  *   its calls and reviews add nothing to that seller (its failures still count against it).
+ * Endpoint tests go to the formula as they are (with whether the listing was active); it decides
+ * what they weigh.
  */
 import type { CoreDeps } from '../../shared/deps.ts';
 import * as Identity from '../identity/service.ts';
@@ -20,6 +22,8 @@ const OUTCOME: Record<string, SellerOutcome> = {
   seller_timeout: 'timeout',
 };
 
+const isEndpointTest = (kind: string) => kind === 'endpoint_test_passed' || kind === 'endpoint_test_failed';
+
 /** A review as evidence, before the reviewer's score is known. */
 export type ReviewEvidence = Omit<ScoreInputs['reviews'][number], 'reviewerScore'> & { reviewerId: string };
 
@@ -27,12 +31,13 @@ export type ProfileEvidence = {
   profileId: string;
   profileCreatedAt: string;
   sellerCalls: ScoreInputs['sellerCalls'];
+  endpointTests: ScoreInputs['endpointTests'];
   purchases: ScoreInputs['purchases'];
   reviews: ReviewEvidence[];
   eventsConsidered: number;
 };
 
-type CallGroup = { profileId: string; kind: string; counterpartyId: string; paid: number; day: string; n: number };
+type CallGroup = { profileId: string; kind: string; counterpartyId: string; paid: number; live: number; day: string; n: number };
 type ReviewRow = { sellerId: string; reviewerId: string; accuracy: number; reliability: number; value: number; at: string };
 
 /** Links between profiles through wallets, looked up once per profile per run. */
@@ -65,13 +70,14 @@ function walletLinks(deps: CoreDeps) {
 export function gatherEvidence(deps: CoreDeps): Map<string, ProfileEvidence> {
   const { sqlite } = deps.db;
   const horizon = new Date(deps.clock.now().getTime() - EVENT_HORIZON_DAYS * DAY_MS).toISOString();
-  // Grouped by UTC day: recency is measured from the day's start, and the rows stay few.
+  // Grouped by UTC day: recency is measured from the day's start, and the rows stay few. `live`:
+  // the listing was active (recorded for endpoint tests only; 0 for every other event).
   const groups = sqlite
     .query<CallGroup, [string]>(
       `SELECT profile_id AS profileId, kind, counterparty_id AS counterpartyId, value_micro_usd > 0 AS paid,
-         substr(occurred_at, 1, 10) AS day, COUNT(*) AS n
+         COALESCE(listing_status = 'active', 0) AS live, substr(occurred_at, 1, 10) AS day, COUNT(*) AS n
        FROM score_events WHERE occurred_at >= ? AND kind != 'review_received'
-       GROUP BY profile_id, kind, counterparty_id, paid, day ORDER BY profile_id, kind, counterparty_id, paid, day`,
+       GROUP BY profile_id, kind, counterparty_id, paid, live, day ORDER BY profile_id, kind, counterparty_id, paid, live, day`,
     )
     .all(horizon);
   const reviewRows = sqlite
@@ -97,14 +103,18 @@ export function gatherEvidence(deps: CoreDeps): Map<string, ProfileEvidence> {
   const discountedForSeller = (sellerId: string, buyerId: string) => linked(buyerId, sellerId) || concentrated(buyerId);
 
   const ids = new Set<string>(snapshotIds);
-  for (const g of groups) ids.add(g.profileId).add(g.counterpartyId);
+  // Endpoint tests alone put no profile on the scoreboard: without a snapshot a profile shows 0,
+  // and running a test (a pass, or a failure while setting up) must not be what changes that.
+  for (const g of groups) if (!isEndpointTest(g.kind)) ids.add(g.profileId).add(g.counterpartyId);
   for (const r of reviewRows) ids.add(r.sellerId).add(r.reviewerId);
 
   const evidence = new Map<string, ProfileEvidence>();
   for (const id of [...ids].sort()) {
     const profile = Identity.getProfile(deps, id);
     if (!profile || profile.accountType === 'human') continue;
-    evidence.set(id, { profileId: id, profileCreatedAt: profile.createdAt, sellerCalls: [], purchases: [], reviews: [], eventsConsidered: 0 });
+    evidence.set(id, {
+      profileId: id, profileCreatedAt: profile.createdAt, sellerCalls: [], endpointTests: [], purchases: [], reviews: [], eventsConsidered: 0,
+    });
   }
   for (const g of groups) {
     const e = evidence.get(g.profileId);
@@ -116,6 +126,8 @@ export function gatherEvidence(deps: CoreDeps): Map<string, ProfileEvidence> {
       e.sellerCalls.push({ outcome, paid: g.paid === 1, discounted: discountedForSeller(g.profileId, g.counterpartyId), count: g.n, at });
     } else if (g.kind === 'buyer_paid') {
       e.purchases.push({ discounted: linked(g.profileId, g.counterpartyId), count: g.n, at });
+    } else if (isEndpointTest(g.kind)) {
+      e.endpointTests.push({ ok: g.kind === 'endpoint_test_passed', listingActive: g.live === 1, count: g.n, at });
     }
   }
   for (const r of reviewRows) {

@@ -18,6 +18,8 @@ export type ScoreInputs = {
   profileCreatedAt: string;
   /** Calls this profile answered as seller, grouped; `paid` when the buyer paid for them. */
   sellerCalls: { outcome: SellerOutcome; paid: boolean; discounted: boolean; count: number; at: string }[];
+  /** Endpoint tests this profile ran on its listings, grouped; `listingActive` when buyers could call the listing then. */
+  endpointTests: { ok: boolean; listingActive: boolean; count: number; at: string }[];
   /** Completed paid calls this profile made as buyer. */
   purchases: { discounted: boolean; count: number; at: string }[];
   /** Reviews of this profile's listings; ratings 1–5; `reviewerScore` is the reviewer's own score 0–1000. */
@@ -73,7 +75,7 @@ const unit = (rating: number) => (rating - 1) / 4;
 /**
  * Computes the score at `now`.
  *
- * @example computeScore({ profileCreatedAt: now.toISOString(), sellerCalls: [], purchases: [], reviews: [] }, now)
+ * @example computeScore({ profileCreatedAt: now.toISOString(), sellerCalls: [], endpointTests: [], purchases: [], reviews: [] }, now)
  *   // → { score: 0, components: { reliability: 0, accuracy: 0, volume: 0, longevity: 0, reputation: 0 }, tier: 'low', verified: false }
  */
 export function computeScore(inputs: ScoreInputs, now: Date): ScoreResult {
@@ -90,6 +92,12 @@ export function computeScore(inputs: ScoreInputs, now: Date): ScoreResult {
       successes += w;
       if (c.outcome === 'completed') volume += w * (c.paid ? PAID_CALL_VOLUME : FREE_CALL_VOLUME);
     }
+  }
+  for (const t of inputs.endpointTests) {
+    // A pass is not evidence (the owner can run tests at will, so passes could be farmed), nor is a
+    // failure while setting up (draft, paused, archived). A failure while the listing is active is
+    // one a buyer would have met right then: it counts as one seller failure.
+    if (!t.ok && t.listingActive) failures += recencyWeight(t.at, now) * t.count;
   }
   for (const p of inputs.purchases) {
     if (!p.discounted) volume += recencyWeight(p.at, now) * p.count * PURCHASE_VOLUME;

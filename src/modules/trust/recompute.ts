@@ -1,8 +1,8 @@
 /**
- * One recompute: ingest new gateway outcomes, score every profile with evidence, write the
- * snapshots, refresh the listings' usage stats and ratings. Deterministic: the same events at the
- * same time give the same snapshots, whatever ran before (reviewer weights come from this run's
- * own first pass, never from older snapshots).
+ * One recompute: ingest new gateway outcomes and endpoint tests, score every profile with
+ * evidence, write the snapshots, refresh the listings' usage stats and ratings. Deterministic: the
+ * same events at the same time give the same snapshots, whatever ran before (reviewer weights come
+ * from this run's own first pass, never from older snapshots).
  */
 import { createHash } from 'node:crypto';
 import { immediate } from '../../db/tx.ts';
@@ -11,7 +11,7 @@ import * as Gateway from '../gateway/service.ts';
 import * as Listings from '../listings/service.ts';
 import { gatherEvidence, type ProfileEvidence } from './evidence.ts';
 import { computeScore, type ScoreInputs, type ScoreResult } from './formula.ts';
-import { ingestGatewayOutcomes } from './ingest.ts';
+import { ingestEndpointTests, ingestGatewayOutcomes } from './ingest.ts';
 import { refreshAllListingRatings } from './reviews.ts';
 
 const WRITE_BATCH = 200;
@@ -30,6 +30,7 @@ export type RecomputeResult = {
 const inputsOf = (e: ProfileEvidence, reviewerScore: (id: string) => number): ScoreInputs => ({
   profileCreatedAt: e.profileCreatedAt,
   sellerCalls: e.sellerCalls,
+  endpointTests: e.endpointTests,
   purchases: e.purchases,
   reviews: e.reviews.map(({ reviewerId, ...r }) => ({ ...r, reviewerScore: reviewerScore(reviewerId) })),
 });
@@ -58,6 +59,8 @@ export function recomputeScores(deps: CoreDeps): RecomputeResult {
   const now = deps.clock.now();
   const computedAt = now.toISOString();
   const { inserted, listingIds } = ingestGatewayOutcomes(deps);
+  // Endpoint tests change no usage stats (they are not calls), only evidence.
+  const insertedTests = ingestEndpointTests(deps);
   const evidence = gatherEvidence(deps);
   const scored = [...scoreAll(evidence, now)];
 
@@ -88,7 +91,7 @@ export function recomputeScores(deps: CoreDeps): RecomputeResult {
   const rated = refreshAllListingRatings(deps);
 
   return {
-    events_ingested: inserted,
+    events_ingested: inserted + insertedTests,
     profiles_scored: scored.length,
     listings_refreshed: new Set([...listingIds, ...rated]).size,
     computed_at: computedAt,

@@ -32,8 +32,13 @@ export const SCORE_EVENT_KINDS = [
   'seller_timeout',
   'buyer_paid',
   'review_received',
+  // Every endpoint test the owner runs; only a failure while the listing is active carries weight.
+  'endpoint_test_passed',
+  'endpoint_test_failed',
 ] as const;
 export type ScoreEventKind = (typeof SCORE_EVENT_KINDS)[number];
+export const SCORE_EVENT_SOURCES = ['gateway_request', 'review', 'endpoint_test'] as const;
+export type ScoreEventSource = (typeof SCORE_EVENT_SOURCES)[number];
 
 /**
  * What the Crochet Score is computed from: one row per (source, kind), so ingesting the same
@@ -46,13 +51,18 @@ export const scoreEvents = sqliteTable(
     id: text('id').primaryKey(),
     profileId: text('profile_id').notNull(),
     kind: text('kind', { enum: SCORE_EVENT_KINDS }).notNull(),
-    /** The other side: the buyer for seller events, the seller for buyer events, the reviewer for reviews. */
+    /**
+     * The other side: the buyer for seller events, the seller for buyer events, the reviewer for
+     * reviews; for endpoint tests the owner itself (the test is sent with the owner as buyer).
+     */
     counterpartyId: text('counterparty_id').notNull(),
     listingId: text('listing_id').notNull(),
     /** Micro-USD paid for the call (0 when free); 0 for reviews. */
     valueMicroUsd: integer('value_micro_usd').notNull().default(0),
-    sourceType: text('source_type', { enum: ['gateway_request', 'review'] }).notNull(),
+    sourceType: text('source_type', { enum: SCORE_EVENT_SOURCES }).notNull(),
     sourceId: text('source_id').notNull(),
+    /** The listing's status when it happened; recorded for endpoint tests only (null otherwise). */
+    listingStatus: text('listing_status', { enum: ['draft', 'active', 'paused', 'archived'] }),
     occurredAt: text('occurred_at').notNull(),
     createdAt: text('created_at').notNull(),
   },
