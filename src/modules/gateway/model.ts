@@ -2,8 +2,6 @@ import { z } from 'zod';
 import { paginationQuery } from '../../shared/http/envelope.ts';
 import { GATEWAY_STATUSES } from './schema.ts';
 
-export const gatewayParams = z.object({ listingId: z.string().min(1).max(200) });
-
 const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO-8601 time').transform((s) => new Date(s).toISOString());
 
 export const historyQuery = z.object({

@@ -15,6 +15,9 @@ import type { HistoryWriter } from './history.ts';
 import type { Metrics } from '../../shared/metrics.ts';
 import { type GatewayRequestRow, type GatewayStatus, gatewayRequests } from './schema.ts';
 
+// Reused: decoding without `stream` keeps no state between calls. `fatal`: invalid UTF-8 is not JSON.
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export {
   findCompletedCall, flushHistory, historyPositionOf, listingUsage, outcomesAfter,
   SELLER_OUTCOME_STATUSES, type GatewayOutcome, type ListingUsage, type SellerOutcomeStatus,
@@ -244,7 +247,7 @@ const withRequestId = (error: AppError, requestId: string) =>
 
 function isJson(bytes: Uint8Array): boolean {
   try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    const text = STRICT_UTF8.decode(bytes);
     JSON.parse(text);
     return text.trim().length > 0;
   } catch {

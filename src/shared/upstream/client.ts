@@ -15,6 +15,9 @@ import type { VettedUpstream } from './guard.ts';
 import { parseIp } from './ip.ts';
 import { readCapped } from '../read-capped.ts';
 
+// Reused: decoding without `stream` keeps no state between calls. `fatal`: invalid UTF-8 is not JSON.
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export type UpstreamRequest = {
   headers: Record<string, string>;
   body: Uint8Array;
@@ -92,7 +95,7 @@ function errorCode(error: unknown): string {
 function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
   try {
     // fatal: invalid UTF-8 is not JSON, rather than something silently repaired with U+FFFD.
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    const text = STRICT_UTF8.decode(bytes);
     if (text.trim() === '') return { ok: false };
     return { ok: true, value: JSON.parse(text) };
   } catch {

@@ -166,6 +166,32 @@ function checkSyntax(raw: string, allowPrivate: boolean): { url: URL; hostname: 
   return { url, hostname, literal: null };
 }
 
+type Parsed = ReturnType<typeof checkSyntax> & { literalVetted: VettedUpstream | null; literalRefusal: UnsafeReason | null };
+
+// The syntax checks and an IP literal's verdict depend on the URL text alone: remember them, so the
+// gateway's per-call check only repeats what can change (what a name resolves to).
+const parsedCache = new Map<string, Parsed>();
+const PARSED_CACHE_MAX = 10_000;
+
+function parsedUrl(raw: string, allowPrivate: boolean): Parsed {
+  const key = `${allowPrivate ? 1 : 0}${raw}`;
+  const hit = parsedCache.get(key);
+  if (hit) return hit;
+  const syntax = checkSyntax(raw, allowPrivate);
+  let literalVetted: VettedUpstream | null = null;
+  let literalRefusal: UnsafeReason | null = null;
+  if (syntax.literal !== null) {
+    const verdict = classifyIp(syntax.literal);
+    if (verdict.safe) literalVetted = vetted(syntax.url, syntax.hostname, verdict.connect);
+    else if (allowPrivate) literalVetted = vetted(syntax.url, syntax.hostname, syntax.literal);
+    else literalRefusal = verdict.reason;
+  }
+  const parsed = { ...syntax, literalVetted, literalRefusal };
+  if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.clear();
+  parsedCache.set(key, parsed);
+  return parsed;
+}
+
 /**
  * Vets a seller's endpoint URL. At `save`, a name that does not resolve yet is accepted with a
  * warning (`vetted: null`); at `call` it is a 502 `UPSTREAM_UNREACHABLE`. Unsafe URLs throw 422
@@ -178,13 +204,11 @@ export async function vetUpstreamUrl(
   raw: string,
   opts: VetOptions,
 ): Promise<{ vetted: VettedUpstream | null; warnings: string[] }> {
-  const { url, hostname, literal } = checkSyntax(raw, opts.allowPrivate);
+  const { url, hostname, literal, literalVetted, literalRefusal } = parsedUrl(raw, opts.allowPrivate);
 
   if (literal !== null) {
-    const verdict = classifyIp(literal);
-    if (verdict.safe) return { vetted: vetted(url, hostname, verdict.connect), warnings: [] };
-    if (!opts.allowPrivate) throw refuseAddress(verdict.reason, false);
-    return { vetted: vetted(url, hostname, literal), warnings: [] };
+    if (literalRefusal !== null) throw refuseAddress(literalRefusal, false);
+    if (literalVetted) return { vetted: literalVetted, warnings: [] };
   }
 
   let answers: string[] = [];
