@@ -14,6 +14,7 @@ const HELP: Record<string, string> = {
   crochet_gateway_calls_total: 'Gateway calls by outcome (gateway_requests status, or refused_unauthenticated).',
 };
 
+const NEEDS_ESCAPE = /[\\"\n]/;
 const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 export function createMetrics(): Metrics {
@@ -21,9 +22,12 @@ export function createMetrics(): Metrics {
   const gauges: { name: string; help: string; read: () => number }[] = [];
   return {
     inc(name, labels = {}, by = 1) {
-      const key = Object.entries(labels)
-        .map(([k, v]) => `${k}="${escape(String(v))}"`)
-        .join(',');
+      // Runs on every request: a plain loop, and escaping only when a value needs it.
+      let key = '';
+      for (const k in labels) {
+        const v = String(labels[k]);
+        key += `${key ? ',' : ''}${k}="${NEEDS_ESCAPE.test(v) ? escape(v) : v}"`;
+      }
       let series = counters.get(name);
       if (!series) counters.set(name, (series = new Map()));
       series.set(key, (series.get(key) ?? 0) + by);

@@ -127,8 +127,8 @@ export async function postToUpstream(vetted: VettedUpstream, req: UpstreamReques
     const init: BunFetchRequestInit = {
       method: 'POST',
       headers: buildHeaders(vetted, req.headers),
-      // fetch takes only ArrayBuffer-backed views: copy anything else (a SharedArrayBuffer view).
-      body: req.body.buffer instanceof ArrayBuffer ? (req.body as Uint8Array<ArrayBuffer>) : new Uint8Array(req.body),
+      // Request bodies come from Request.arrayBuffer(): ArrayBuffer-backed, as fetch requires.
+      body: req.body as Uint8Array<ArrayBuffer>,
       redirect: 'manual',
       signal: controller.signal,
       // Pooled plain-http connections are harmless (no identity was checked); TLS ones are never reused.
