@@ -1,19 +1,20 @@
-import { and, eq, inArray, lte } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { immediate } from '../../db/tx.ts';
 import { AppError } from '../../shared/app-error.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
-import { microToDecimalString } from '../../shared/money.ts';
 import { prefixedId } from '../../shared/ids.ts';
 import * as Identity from '../identity/service.ts';
 import * as Ledger from '../ledger/service.ts';
 import type { Vault } from '../vault/service.ts';
 import { PaymentErrors } from './errors.ts';
 import { buildOfferedRoutes, type ChainVerifiers, isEvm, paymentObject, verifierKey } from './offer.ts';
+import { getIntent } from './intent-store.ts';
 import { paidResponses, type PaymentIntent, paymentIntents, paymentSettlements } from './schema.ts';
 import { invalidPaymentTx, type PaymentVerification } from './verification-result.ts';
 
 export { buildVerifiers, type ChainVerifiers, verifierKey } from './offer.ts';
 export { payerAddressesOf } from './payers.ts';
+export { listRefunds, markRefunded, type RefundView, sweepExpiredIntents } from './refunds.ts';
 export type { PaymentIntent } from './schema.ts';
 
 export type PaymentsDeps = CoreDeps & {
@@ -32,7 +33,6 @@ const MAX_STORED_RESPONSE_BYTES = 1024 * 1024;
 const EVM_TX = /^0x[0-9a-fA-F]{64}$/;
 const SOLANA_SIGNATURE = /^[1-9A-HJ-NP-Za-km-z]{64,90}$/;
 
-const getIntent = (deps: PaymentsDeps, id: string) => deps.db.db.select().from(paymentIntents).where(eq(paymentIntents.id, id)).get();
 
 /** Creates a payment intent for this buyer, listing and body; the caller answers 402 with `error`. */
 export async function createIntent(
@@ -287,80 +287,4 @@ export function getPaidResponse(deps: PaymentsDeps, buyerId: string, gatewayRequ
   if (!row || row.buyerId !== buyerId || row.expiresAt <= deps.clock.now().toISOString()) throw PaymentErrors.responseNotFound();
   const text = deps.vault.open(row.bodySealed, { table: 'paid_responses', column: 'body_sealed', rowId: row.gatewayRequestId });
   return { seller_status: row.sellerStatus, body: JSON.parse(text) as unknown, expires_at: row.expiresAt };
-}
-
-/**
- * Expiry sweep: settled intents never used become `refund_due` (held → the buyer's refund account);
- * open ones just expire; stored replies past their time are deleted. Each intent in its own transaction.
- */
-export function sweepExpiredIntents(deps: PaymentsDeps): { refundDue: number; expired: number } {
-  const now = deps.clock.now().toISOString();
-  const { db } = deps.db;
-  const due = db.select().from(paymentIntents)
-    .where(and(inArray(paymentIntents.status, ['open', 'settled']), lte(paymentIntents.expiresAt, now))).all();
-  let refundDue = 0;
-  let expired = 0;
-  for (const intent of due) {
-    if (deps.inFlight.has(intent.id)) continue;
-    immediate(deps.db.sqlite, () => {
-      // Conditional on the status read above: a retry that settled or consumed it meanwhile wins.
-      const move = (from: string, to: string) =>
-        deps.db.sqlite.query('UPDATE payment_intents SET status = ? WHERE id = ? AND status = ?').run(to, intent.id, from).changes;
-      if (intent.status === 'open') {
-        expired += move('open', 'expired');
-        return;
-      }
-      if (move('settled', 'refund_due') !== 1) return;
-      Ledger.postLedgerTransaction(deps, {
-        kind: 'refund_due',
-        entries: Ledger.refundDueEntries({ buyerId: intent.buyerId, amountMicroUsd: intent.amountMicroUsd }),
-        network: intent.settledNetwork ?? undefined,
-        txRef: intent.settledTxRef ?? undefined,
-        relayRequestId: intent.id,
-      });
-      refundDue += 1;
-    });
-  }
-  db.delete(paidResponses).where(lte(paidResponses.expiresAt, now)).run();
-  return { refundDue, expired };
-}
-
-export type RefundView = { relay_request_id: string; buyer_id: string; listing_id: string; amount_micro_usd: number; amount: string; network: string | null; payment_tx_ref: string | null; status: 'refund_due' | 'refunded'; refund_tx_ref: string | null; expired_at: string };
-
-const refundView = (i: PaymentIntent): RefundView => ({
-  relay_request_id: i.id,
-  buyer_id: i.buyerId,
-  listing_id: i.listingId,
-  amount_micro_usd: i.amountMicroUsd,
-  amount: microToDecimalString(i.amountMicroUsd),
-  network: i.settledNetwork,
-  payment_tx_ref: i.settledTxRef,
-  status: i.status === 'refunded' ? 'refunded' : 'refund_due',
-  refund_tx_ref: i.refundTxRef,
-  expired_at: i.expiresAt,
-});
-
-/** Refunds the operator owes (and, with `includeDone`, those already made). */
-export function listRefunds(deps: PaymentsDeps, includeDone = false): RefundView[] {
-  return deps.db.db.select().from(paymentIntents)
-    .where(inArray(paymentIntents.status, includeDone ? ['refund_due', 'refunded'] : ['refund_due']))
-    .orderBy(paymentIntents.expiresAt).all().map(refundView);
-}
-
-/** The operator paid a refund back on chain: record its transaction reference (refunds:<buyer> → buyer). */
-export function markRefunded(deps: PaymentsDeps, relayRequestId: string, txRef: string): RefundView {
-  return immediate(deps.db.sqlite, () => {
-    const intent = getIntent(deps, relayRequestId);
-    if (!intent || intent.status !== 'refund_due') throw PaymentErrors.intentNotFound();
-    const now = deps.clock.now().toISOString();
-    deps.db.db.update(paymentIntents).set({ status: 'refunded', refundTxRef: txRef, refundedAt: now }).where(eq(paymentIntents.id, intent.id)).run();
-    Ledger.postLedgerTransaction(deps, {
-      kind: 'refund',
-      entries: Ledger.refundEntries({ buyerId: intent.buyerId, amountMicroUsd: intent.amountMicroUsd }),
-      network: intent.settledNetwork ?? undefined,
-      txRef,
-      relayRequestId: intent.id,
-    });
-    return refundView({ ...intent, status: 'refunded', refundTxRef: txRef, refundedAt: now });
-  });
 }
