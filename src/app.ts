@@ -6,6 +6,7 @@ import * as Identity from './modules/identity/service.ts';
 import { ledgerModule } from './modules/ledger/index.ts';
 import { gatewayModule } from './modules/gateway/index.ts';
 import { listingsModule } from './modules/listings/index.ts';
+import { MAX_BODY_LIMIT_BYTES } from './modules/listings/model.ts';
 import { paymentsModule } from './modules/payments/index.ts';
 import * as Payments from './modules/payments/service.ts';
 import { surfacesModule } from './modules/surfaces/index.ts';
@@ -22,7 +23,8 @@ import { staticPlugin } from './web/static.ts';
 export type AppDeps = CoreDeps;
 
 const MAX_API_BODY_BYTES = 1024 * 1024;
-const MAX_GATEWAY_BODY_BYTES = 16 * 1024 * 1024;
+// No endpoint may accept more than this (listings' ceiling for max_request_bytes).
+const MAX_GATEWAY_BODY_BYTES = MAX_BODY_LIMIT_BYTES;
 
 /** zod → JSON Schema for the OpenAPI document, without the per-schema `$schema` line. */
 const zodToOpenApi = (schema: z.ZodType) => {

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import * as Payments from '../modules/payments/service.ts';
-import { bootstrap } from '../server.ts';
+import { bootstrap, DATABASE_FILE } from '../server.ts';
 import { createLogger } from '../shared/logger.ts';
 
 export const REFUNDS_HELP = `crochet refunds — payments the operator owes back to buyers
@@ -14,11 +16,16 @@ Takes the same --data-dir / CROCHET_* options as serve; works while the server r
 
 /** `crochet refunds list|mark`: prints JSON lines so scripts can read them. */
 export function runRefunds(config: Config, args: { sub: string | undefined; relayId: string | undefined; txRef: string | undefined; all: boolean }): number {
+  const path = join(config.data_dir, DATABASE_FILE);
+  // A mistyped --data-dir must not quietly create a new, empty instance.
+  if (!existsSync(path)) {
+    console.error(`no database at ${path} (is --data-dir right?)`);
+    return 1;
+  }
   const { deps } = bootstrap(config, createLogger('error'));
   try {
-    const payments: Payments.PaymentsDeps = { ...deps, verifiers: Payments.buildVerifiers(config.payment_routes), inFlight: new Set(), verifying: new Map() };
     if (args.sub === 'list') {
-      const refunds = Payments.listRefunds(payments, args.all);
+      const refunds = Payments.listRefunds(deps, args.all);
       for (const r of refunds) console.log(JSON.stringify(r));
       console.error(`${refunds.length} refund(s)${args.all ? '' : ' due'}`);
       return 0;
@@ -28,7 +35,7 @@ export function runRefunds(config: Config, args: { sub: string | undefined; rela
         console.error('usage: crochet refunds mark <relay_request_id> --tx-ref REF');
         return 2;
       }
-      console.log(JSON.stringify(Payments.markRefunded(payments, args.relayId, args.txRef)));
+      console.log(JSON.stringify(Payments.markRefunded(deps, args.relayId, args.txRef)));
       return 0;
     }
     console.error(REFUNDS_HELP);

@@ -43,6 +43,8 @@ export function hmacSha256Hex(secret: string, payload: string): string {
 export type CrochetHeaderInput = {
   /** The exact bytes that will be forwarded: hashing anything else breaks every seller's check. */
   body: Uint8Array;
+  /** SHA-256 hex of `body`, when the caller has computed it already (saves hashing twice). */
+  bodySha256?: string;
   requestId: string;
   listingId: string;
   buyerId: string;
@@ -69,7 +71,7 @@ export function buildCrochetHeaders(p: CrochetHeaderInput): Record<string, strin
   if (p.secret.length === 0 || p.previousSecret === '') {
     throw new Error('request signing: signing secret must not be empty');
   }
-  const bodySha256 = sha256Hex(p.body);
+  const bodySha256 = p.bodySha256 ?? sha256Hex(p.body);
   const payload = signingPayload({
     timestamp: p.timestamp,
     requestId: p.requestId,

@@ -35,16 +35,29 @@ function countingBody(totalMiB: number) {
 const post = (path: string, body: ReadableStream<Uint8Array>, headers: Record<string, string> = {}) =>
   t.app.handle(new Request(`http://localhost${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } }));
 
-test.each([
-  ['an API route (1 MiB limit)', '/api/v1/auth/challenge', 1],
-  ['the gateway, before authentication (16 MiB ceiling)', '/api/v1/gateway/some-listing', 16],
-])('%s stops reading a chunked body at its limit', async (_name, path, limitMiB) => {
+test('an API route (1 MiB limit) stops reading a chunked body at its limit', async () => {
   const body = countingBody(96);
-  const res = await post(path, body.stream);
+  const res = await post('/api/v1/auth/challenge', body.stream);
   expect(res.status).toBe(413);
   expect(((await res.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
   // A chunk or two of read-ahead past the limit at most, never the whole 96 MiB.
-  expect(body.pulledMiB()).toBeLessThanOrEqual(limitMiB + 2);
+  expect(body.pulledMiB()).toBeLessThanOrEqual(1 + 2);
+});
+
+test('the gateway reads nothing for an anonymous caller, and stops at the listing\'s limit for a buyer', async () => {
+  const anonymous = countingBody(96);
+  const refused = await post('/api/v1/gateway/some-listing', anonymous.stream);
+  expect(refused.status).toBe(401);
+  expect(anonymous.pulledMiB()).toBeLessThanOrEqual(2);
+
+  const seller = await registerAgent(t.call, evmWallet(), 'Limit Seller');
+  const buyer = await registerAgent(t.call, evmWallet(), 'Limit Buyer');
+  const listing = await createListing(t.call, seller.key, { private_endpoint_url: stub.url('/echo') });
+  const big = countingBody(96);
+  const res = await post(`/api/v1/gateway/${listing.id}`, big.stream, { authorization: `Bearer ${buyer.key}` });
+  expect(res.status).toBe(413);
+  expect(((await res.json()) as { error: { code: string; details: { limit_bytes: number } } }).error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', details: { limit_bytes: 262144 } });
+  expect(big.pulledMiB()).toBeLessThanOrEqual(1 + 2);
 });
 
 test('a chunked gateway body within the limits still reaches the seller byte for byte', async () => {

@@ -31,6 +31,8 @@ export type ForwardResult = {
 export async function forwardCall(args: {
   target: ForwardTarget;
   body: Uint8Array;
+  /** SHA-256 hex of `body`, when the caller has it already. */
+  bodySha256?: string;
   requestId: string;
   buyerId: string;
   relayRequestId?: string;
@@ -52,6 +54,7 @@ export async function forwardCall(args: {
 
   const headers = buildCrochetHeaders({
     body: args.body,
+    ...(args.bodySha256 ? { bodySha256: args.bodySha256 } : {}),
     requestId: args.requestId,
     listingId: target.listingId,
     buyerId: args.buyerId,

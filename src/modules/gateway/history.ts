@@ -31,12 +31,18 @@ export function flushHistoryOf(sqlite: Database): void {
   for (const writer of writersByDatabase.get(sqlite) ?? []) writer.flush();
 }
 
+const RETRY_AFTER_MS = 1_000;
+const MAX_QUEUED_ROWS = 100_000;
+
 /**
  * Write-behind history: free calls are batched into one transaction per few milliseconds, which
  * keeps a SQLite write off each call's path. Nothing is lost on a clean shutdown (the app flushes
  * on stop) and readers flush first, so history is never seen stale.
  */
-export function createHistoryWriter(sqlite: Database, opts: { flushAfterMs?: number; maxBatch?: number } = {}): HistoryWriter {
+export function createHistoryWriter(
+  sqlite: Database,
+  opts: { flushAfterMs?: number; maxBatch?: number; onWriteError?: (error: unknown, queued: number) => void } = {},
+): HistoryWriter {
   const flushAfterMs = opts.flushAfterMs ?? 25;
   const maxBatch = opts.maxBatch ?? 1024;
   // OR REPLACE: a paid attempt's row is first written inside its settlement transaction and
@@ -57,7 +63,15 @@ export function createHistoryWriter(sqlite: Database, opts: { flushAfterMs?: num
     if (queue.length === 0) return;
     const rows = queue;
     queue = [];
-    writeBatch.immediate(rows);
+    try {
+      writeBatch.immediate(rows);
+    } catch (error) {
+      // A locked or full disk must neither drop these rows nor crash the server from a timer:
+      // keep them ahead of newer ones and try again. Memory stays bounded if the disk never recovers.
+      queue = rows.concat(queue).slice(-MAX_QUEUED_ROWS);
+      opts.onWriteError?.(error, queue.length);
+      timer ??= setTimeout(flush, RETRY_AFTER_MS);
+    }
   };
 
   const writer: HistoryWriter = {

@@ -4,6 +4,7 @@ import { ok, okSchema, paged, pagedSchema } from '../../shared/http/envelope.ts'
 import { createRateLimiter } from '../../shared/rate-limit.ts';
 import { systemResolver, type Resolver } from '../../shared/upstream/guard.ts';
 import { cachedResolver } from '../../shared/upstream/resolver-cache.ts';
+import { readRequestBody } from '../../shared/http/foundation.ts';
 import { createHistoryWriter } from './history.ts';
 import * as model from './model.ts';
 import * as Gateway from './service.ts';
@@ -17,7 +18,10 @@ export function gatewayModule(deps: GatewayModuleDeps) {
   const gw: Gateway.GatewayDeps = {
     ...deps,
     resolveHost: cachedResolver(deps.resolveHost ?? systemResolver, 10_000),
-    history: createHistoryWriter(deps.db.sqlite),
+    history: createHistoryWriter(deps.db.sqlite, {
+      onWriteError: (error, queued) =>
+        deps.logger.error('gateway history write failed; retrying', { queued, error: error instanceof Error ? error.message : String(error) }),
+    }),
     buyerLimiter: createRateLimiter(deps.config.rate_limit_gateway_per_min, 60_000),
     listingLimiter: createRateLimiter(deps.config.rate_limit_listing_per_min, 60_000),
   };
@@ -26,12 +30,15 @@ export function gatewayModule(deps: GatewayModuleDeps) {
     .onStop(() => gw.history.flush())
     .post(
       '/gateway/:listingId',
-      async ({ params, request, body }) => {
-        // Raw bytes: the seller must receive exactly what the buyer sent, and the hash covers them.
+      async ({ params, request }) => {
+        // Raw bytes, read by the service once the caller and the listing's limit are known: the
+        // seller must receive exactly what the buyer sent, and the hash covers them.
+        const declared = Number(request.headers.get('content-length') ?? 0);
         const reply = await Gateway.handleGatewayCall(gw, {
           listingId: params.listingId,
           authorization: request.headers.get('authorization'),
-          body: new Uint8Array(body as ArrayBuffer),
+          readBody: (limit) => readRequestBody(request, limit),
+          declaredBytes: Number.isSafeInteger(declared) ? declared : 0,
           relayRequestId: request.headers.get('x-crochet-relay-request-id'),
           paymentTx: request.headers.get('x-crochet-payment-tx'),
           originCurrency: request.headers.get('x-crochet-origin-currency'),
@@ -42,7 +49,6 @@ export function gatewayModule(deps: GatewayModuleDeps) {
         });
       },
       {
-        parse: 'arrayBuffer',
         detail: {
           summary: "Call a listing: the JSON body is forwarded byte for byte to the seller, whose JSON reply comes back",
           description: 'Authorization: Bearer am_k_… (agent key). Paid listings answer 402 with a payment requirement first.',

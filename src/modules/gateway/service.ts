@@ -7,6 +7,7 @@ import type { Resolver } from '../../shared/upstream/guard.ts';
 import * as Identity from '../identity/service.ts';
 import * as Listings from '../listings/service.ts';
 import * as Payments from '../payments/service.ts';
+import { isJsonBytes } from '../../shared/json-bytes.ts';
 import { sha256Hex } from '../../shared/request-signing.ts';
 import { GatewayErrors } from './errors.ts';
 import { forwardCall, type ForwardResult } from './forward.ts';
@@ -14,8 +15,6 @@ import type { HistoryWriter } from './history.ts';
 import type { Metrics } from '../../shared/metrics.ts';
 import type { GatewayRequestRow, GatewayStatus } from './schema.ts';
 
-// Reused: decoding without `stream` keeps no state between calls. `fatal`: invalid UTF-8 is not JSON.
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export { getGatewayRequest, type GatewayRequestView, listGatewayRequests } from './history-queries.ts';
 export {
@@ -46,7 +45,10 @@ export async function handleGatewayCall(
   call: {
     listingId: string;
     authorization: string | null;
-    body: Uint8Array;
+    /** Reads the body, up to `limit` bytes (null past it); called once the caller and listing are known. */
+    readBody(limit: number): Promise<Uint8Array | null>;
+    /** Content-Length as declared (0 when absent), for rows of calls refused before the body is read. */
+    declaredBytes: number;
     relayRequestId: string | null;
     paymentTx: string | null;
     originCurrency: string | null;
@@ -68,7 +70,7 @@ export async function handleGatewayCall(
     id: requestId,
     buyerId: caller.profileId,
     listingId: call.listingId.slice(0, MAX_LISTING_ID_LENGTH),
-    requestBytes: call.body.byteLength,
+    requestBytes: call.declaredBytes,
   };
   const reject = (error: AppError, sellerId: string | null = null): never => {
     record(deps, { ...base, sellerId, status: 'rejected', httpStatus: error.status, errorCode: error.code, startedAt });
@@ -85,13 +87,18 @@ export async function handleGatewayCall(
   if (target.listing.status !== 'active') reject(GatewayErrors.listingNotActive(), sellerId);
   const endpoint = target.endpoint;
   if (!endpoint || endpoint.status !== 'active' || !endpoint.privateUrl) return reject(GatewayErrors.endpointDisabled(), sellerId);
-  if (call.body.byteLength > endpoint.maxRequestBytes) reject(GatewayErrors.bodyTooLarge(endpoint.maxRequestBytes), sellerId);
-  if (!isJson(call.body)) reject(GatewayErrors.bodyNotJson(), sellerId);
+  const body = await call.readBody(endpoint.maxRequestBytes);
+  if (body === null) return reject(GatewayErrors.bodyTooLarge(endpoint.maxRequestBytes), sellerId);
+  base.requestBytes = body.byteLength;
+  if (!isJsonBytes(body)) reject(GatewayErrors.bodyNotJson(), sellerId);
   const forwardTarget = { listingId: target.listing.id, ...endpoint, privateUrl: endpoint.privateUrl };
+  // Hashed once: the signature and a paid call's intent binding both use it.
+  const bodySha256 = sha256Hex(body);
   const forward = (relayRequestId?: string) =>
     forwardCall({
       target: forwardTarget,
-      body: call.body,
+      body,
+      bodySha256,
       requestId,
       buyerId: caller.profileId,
       ...(relayRequestId ? { relayRequestId } : {}),
@@ -102,7 +109,7 @@ export async function handleGatewayCall(
     });
   const attempt = { ...base, sellerId, startedAt };
   if (target.listing.pricingModel === 'free') return finish(deps, attempt, await forward());
-  return paidCall(deps, attempt, call, { listingId: target.listing.id, priceMicroUsd: target.listing.priceMicroUsd }, forward);
+  return paidCall(deps, attempt, { ...call, bodySha256 }, { listingId: target.listing.id, priceMicroUsd: target.listing.priceMicroUsd }, forward);
 }
 
 type Attempt = { id: string; buyerId: string; listingId: string; requestBytes: number; sellerId: string; startedAt: number };
@@ -114,11 +121,11 @@ type Attempt = { id: string; buyerId: string; listingId: string; requestBytes: n
 async function paidCall(
   deps: GatewayDeps,
   attempt: Attempt,
-  call: { body: Uint8Array; relayRequestId: string | null; paymentTx: string | null; originCurrency: string | null },
+  call: { bodySha256: string; relayRequestId: string | null; paymentTx: string | null; originCurrency: string | null },
   listing: { listingId: string; priceMicroUsd: number },
   forward: (relayRequestId: string) => Promise<ForwardResult>,
 ): Promise<GatewayReply> {
-  const bodySha256 = sha256Hex(call.body);
+  const { bodySha256 } = call;
   const refuse = (error: unknown, relayRequestId: string | null, amountMicroUsd = 0): never => {
     if (!(error instanceof AppError)) throw error;
     const status: GatewayStatus = error.status === 402 ? 'payment_required' : 'rejected';
@@ -245,12 +252,3 @@ const withRequestId = (error: AppError, requestId: string) =>
     headers: { ...error.headers, 'X-Crochet-Request-Id': requestId },
   });
 
-function isJson(bytes: Uint8Array): boolean {
-  try {
-    const text = STRICT_UTF8.decode(bytes);
-    JSON.parse(text);
-    return text.trim().length > 0;
-  } catch {
-    return false;
-  }
-}

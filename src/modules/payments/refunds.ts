@@ -5,6 +5,7 @@ import * as Ledger from '../ledger/service.ts';
 import { PaymentErrors } from './errors.ts';
 import { paidResponses, type PaymentIntent, paymentIntents } from './schema.ts';
 import { getIntent } from './intent-store.ts';
+import type { CoreDeps } from '../../shared/deps.ts';
 import type { PaymentsDeps } from './service.ts';
 
 /**
@@ -59,14 +60,14 @@ const refundView = (i: PaymentIntent): RefundView => ({
 });
 
 /** Refunds the operator owes (and, with `includeDone`, those already made). */
-export function listRefunds(deps: PaymentsDeps, includeDone = false): RefundView[] {
+export function listRefunds(deps: CoreDeps, includeDone = false): RefundView[] {
   return deps.db.db.select().from(paymentIntents)
     .where(inArray(paymentIntents.status, includeDone ? ['refund_due', 'refunded'] : ['refund_due']))
     .orderBy(paymentIntents.expiresAt).all().map(refundView);
 }
 
 /** The operator paid a refund back on chain: record its transaction reference (refunds:<buyer> → buyer). */
-export function markRefunded(deps: PaymentsDeps, relayRequestId: string, txRef: string): RefundView {
+export function markRefunded(deps: CoreDeps, relayRequestId: string, txRef: string): RefundView {
   return immediate(deps.db.sqlite, () => {
     const intent = getIntent(deps, relayRequestId);
     if (!intent || intent.status !== 'refund_due') throw PaymentErrors.intentNotFound();

@@ -84,8 +84,14 @@ export async function authorizePaidCall(
   let intent = await checkIntentOrRecordLatePayment(deps, args);
   if (intent.status === 'open') {
     const verification = await sharedVerification(deps, intent, args.paymentTx);
-    // Re-read after the await: another retry may have settled or consumed it meanwhile.
-    intent = checkIntent(deps, args);
+    // Re-read after the await: another retry may have settled or consumed it meanwhile, or it
+    // may have expired while the chain was asked (then a valid payment is recorded for refund).
+    try {
+      intent = checkIntent(deps, args);
+    } catch (error) {
+      if (isExpiry(error)) recordLatePayment(deps, args.relayRequestId, verification);
+      throw error;
+    }
     if (intent.status === 'open') {
       switch (verification.status) {
         case 'pending':
@@ -129,14 +135,22 @@ async function checkIntentOrRecordLatePayment(deps: PaymentsDeps, args: IntentAr
   try {
     return checkIntent(deps, args);
   } catch (error) {
-    if (!(error instanceof AppError) || error.code !== 'PAYMENT_INTENT_EXPIRED') throw error;
+    if (!isExpiry(error)) throw error;
     const intent = getIntent(deps, args.relayRequestId);
     if (!intent || (intent.status !== 'open' && intent.status !== 'expired')) throw error;
-    const verification = await sharedVerification(deps, intent, args.paymentTx);
-    if (verification.status !== 'verified') throw error;
-    recordSettlement(deps, intent, verification, verification.network ?? '', 'refund_due');
-    throw PaymentErrors.intentExpired({ refundDue: true });
+    recordLatePayment(deps, intent.id, await sharedVerification(deps, intent, args.paymentTx));
+    throw error;
   }
+}
+
+const isExpiry = (error: unknown) => error instanceof AppError && error.code === 'PAYMENT_INTENT_EXPIRED';
+
+/** A verified payment for an intent that expired unsettled: recorded as refund due, then 410 saying so. */
+function recordLatePayment(deps: PaymentsDeps, intentId: string, verification: RoutedVerification): void {
+  const intent = getIntent(deps, intentId);
+  if (verification.status !== 'verified' || !intent || (intent.status !== 'open' && intent.status !== 'expired')) return;
+  recordSettlement(deps, intent, verification, verification.network ?? '', 'refund_due');
+  throw PaymentErrors.intentExpired({ refundDue: true });
 }
 
 function sharedVerification(deps: PaymentsDeps, intent: PaymentIntent, paymentTx: string | null): Promise<RoutedVerification> {

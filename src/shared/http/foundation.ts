@@ -35,14 +35,19 @@ function pathOf(url: string): string {
  * length for onRequest to check, and reading it whole first would let any client, before any
  * key is checked, make the server buffer as much as it cares to send.
  */
-async function readBody(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
-  // Fast path: a body framed by Content-Length (already checked against the limit in onRequest)
-  // cannot grow past it, so the native whole-body read is safe.
+export async function readRequestBody(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
+  // Fast path: a body framed by Content-Length within the limit cannot grow past it, so the
+  // native whole-body read is safe.
   const declared = request.headers.get('content-length');
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) <= limit && !request.headers.has('transfer-encoding')) {
+  if (declared !== null && /^\d+$/.test(declared) && !request.headers.has('transfer-encoding')) {
+    if (Number(declared) > limit) return null;
     return new Uint8Array(await request.arrayBuffer());
   }
-  const bytes = await readCapped(request.body, limit);
+  return readCapped(request.body, limit);
+}
+
+async function readBody(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+  const bytes = await readRequestBody(request, limit);
   if (bytes === null) throw CommonErrors.payloadTooLarge(limit);
   return bytes;
 }
@@ -88,7 +93,9 @@ export function foundationPlugin(deps: FoundationDeps) {
     })
     .onParse({ as: 'global' }, async ({ request }) => {
       // The gateway gets the raw bytes (it forwards them exactly); its own per-endpoint limit follows.
-      if (GATEWAY_PATH.test(pathOf(request.url))) return (await readBody(request, deps.maxGatewayBodyBytes)).buffer;
+      // The gateway reads its own body once the caller is authenticated and the listing's limit is
+      // known (readRequestBody): anonymous callers never get a byte buffered.
+      if (GATEWAY_PATH.test(pathOf(request.url))) return {};
       // Every API body is JSON, whatever Content-Type says (agents often send curl's form default).
       const bytes = await readBody(request, deps.maxBodyBytes);
       if (bytes.byteLength === 0) return {};

@@ -13,10 +13,9 @@
 import { checkServerIdentity } from 'node:tls';
 import type { VettedUpstream } from './guard.ts';
 import { parseIp } from './ip.ts';
+import { isJsonBytes } from '../json-bytes.ts';
 import { readCapped } from '../read-capped.ts';
 
-// Reused: decoding without `stream` keeps no state between calls. `fatal`: invalid UTF-8 is not JSON.
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export type UpstreamRequest = {
   headers: Record<string, string>;
@@ -35,7 +34,7 @@ export type UpstreamFailureReason = 'timeout' | 'connect_failed' | 'tls_failed' 
  * HTML 500), so the caller can still tell a seller 5xx apart.
  */
 export type UpstreamOutcome =
-  | { kind: 'response'; status: number; body: Uint8Array; json: unknown; latencyMs: number }
+  | { kind: 'response'; status: number; body: Uint8Array; latencyMs: number }
   | { kind: 'failure'; reason: UpstreamFailureReason; status?: number; latencyMs: number };
 
 // Framing, hop-by-hop and routing headers are ours to set; a caller's copy could break the
@@ -92,16 +91,6 @@ function errorCode(error: unknown): string {
   return '';
 }
 
-function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
-  try {
-    // fatal: invalid UTF-8 is not JSON, rather than something silently repaired with U+FFFD.
-    const text = STRICT_UTF8.decode(bytes);
-    if (text.trim() === '') return { ok: false };
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    return { ok: false };
-  }
-}
 
 
 /**
@@ -143,11 +132,8 @@ export async function postToUpstream(vetted: VettedUpstream, req: UpstreamReques
       controller.abort();
       return { kind: 'failure', reason: 'redirect', status, latencyMs: elapsed() };
     }
-    const judge = (body: Uint8Array): UpstreamOutcome => {
-      const parsed = parseJson(body);
-      if (!parsed.ok) return { kind: 'failure', reason: 'not_json', status, latencyMs: elapsed() };
-      return { kind: 'response', status, body, json: parsed.value, latencyMs: elapsed() };
-    };
+    const judge = (body: Uint8Array): UpstreamOutcome =>
+      isJsonBytes(body) ? { kind: 'response', status, body, latencyMs: elapsed() } : { kind: 'failure', reason: 'not_json', status, latencyMs: elapsed() };
 
     // Fast path: an uncompressed reply with a declared length is framed by it (the client reads no
     // more than that), so the cap can be checked before reading.
