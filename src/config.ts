@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { getBase58Encoder } from '@solana/kit';
 import { z } from 'zod';
+import { isEvmNetwork, parseWalletAddress } from './shared/wallet-address.ts';
 
 /**
  * Configuration: defaults → JSON file → `CROCHET_*` env → flags, validated once and frozen.
@@ -85,15 +85,8 @@ export type PowPurpose = 'register' | 'recover' | 'link_wallet' | 'claim_agent' 
 /** Names of every option, for `--help` and the README. */
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof RawConfig)[];
 
-const isEvmAddress = (s: string) => /^0x[0-9a-fA-F]{40}$/.test(s);
-function isSolanaAddress(s: string): boolean {
-  if (!/^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(s)) return false;
-  try {
-    return getBase58Encoder().encode(s).length === 32;
-  } catch {
-    return false;
-  }
-}
+const isEvmAddress = (s: string) => parseWalletAddress(s)?.chain === 'evm';
+const isSolanaAddress = (s: string) => parseWalletAddress(s)?.chain === 'solana';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -134,7 +127,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const seen = new Set<string>();
   for (const [i, route] of c.payment_routes.entries()) {
     const where = `CROCHET_PAYMENT_ROUTES at ${i} (${route.network})`;
-    const isEvm = route.network.startsWith('eip155:');
+    const isEvm = isEvmNetwork(route.network);
     if (isEvm && route.commitment) throw new ConfigError(`${where}: "commitment" is for Solana routes; use "confirmations"`);
     if (!isEvm && route.confirmations !== undefined) throw new ConfigError(`${where}: "confirmations" is for EVM routes; use "commitment"`);
     const valid = isEvm ? isEvmAddress : isSolanaAddress;

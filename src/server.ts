@@ -10,6 +10,7 @@ import { assertVaultKeyMatches, createVault } from './modules/vault/service.ts';
 import { systemClock } from './shared/clock.ts';
 import type { CoreDeps } from './shared/deps.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
+import { isEvmNetwork } from './shared/wallet-address.ts';
 
 export const DATABASE_FILE = 'crochet.db';
 
@@ -38,7 +39,7 @@ export function bootstrap(
     throw error;
   }
   if (master.source === 'created') logger.info('created vault key file', { path: join(config.data_dir, 'master.key') });
-  const evmRoute = config.payment_routes.find((r) => r.network.startsWith('eip155:'));
+  const evmRoute = config.payment_routes.find((r) => isEvmNetwork(r.network));
   const evmClient = evmRoute ? (createPublicClient({ transport: http(evmRoute.rpc_url) }) as PublicClient) : undefined;
   const deps: CoreDeps = {
     config,

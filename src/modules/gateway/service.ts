@@ -18,7 +18,7 @@ import type { GatewayRequestRow, GatewayStatus } from './schema.ts';
 
 export { getGatewayRequest, type GatewayRequestView, listGatewayRequests } from './history-queries.ts';
 export {
-  findCompletedCall, flushHistory, historyPositionOf, listingUsage, outcomesAfter,
+  findCompletedCall, historyPositionOf, listingUsage, outcomesAfter,
   SELLER_OUTCOME_STATUSES, type GatewayOutcome, type ListingUsage, type SellerOutcomeStatus,
 } from './outcomes.ts';
 

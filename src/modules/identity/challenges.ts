@@ -9,7 +9,7 @@ import { IdentityErrors } from './errors.ts';
 import { authChallenges, type AuthChallenge, wallets } from './schema.ts';
 import { buildSignInMessage, PURPOSE_STATEMENTS } from './sign-in-message.ts';
 import { verifyWalletSignature } from './signature.ts';
-import { parseWalletAddress, type ParsedAddress } from './wallet-address.ts';
+import { isEvmNetwork, parseWalletAddress, type ParsedAddress } from '../../shared/wallet-address.ts';
 
 export type ChallengePurpose = 'register' | 'recover' | 'link_wallet' | 'claim_agent';
 const MAX_FAILED_ATTEMPTS = 5;
@@ -23,7 +23,7 @@ export function requireAddress(raw: string): ParsedAddress {
 
 function chainIdFor(deps: CoreDeps, chain: 'evm' | 'solana'): string {
   const routes = deps.config.payment_routes;
-  if (chain === 'evm') return routes.find((r) => r.network.startsWith('eip155:'))?.network.slice('eip155:'.length) ?? '1';
+  if (chain === 'evm') return routes.find((r) => isEvmNetwork(r.network))?.network.slice('eip155:'.length) ?? '1';
   return routes.find((r) => r.network.startsWith('solana:'))?.network ?? 'mainnet';
 }
 

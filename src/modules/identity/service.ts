@@ -13,7 +13,7 @@ import { findWalletOwner, insertWallet, listWallets, walletSummary } from './wal
 export { authenticate, forgetCachedKeys, listApiKeys, revokeApiKey, type Caller } from './api-keys.ts';
 export { createChallenge, type ChallengePurpose } from './challenges.ts';
 export { defaultPayoutWallet, getWallet, linkWallet, listWallets, updateWallet, walletSummary } from './wallets.ts';
-export { parseWalletAddress } from './wallet-address.ts';
+export { parseWalletAddress } from '../../shared/wallet-address.ts';
 
 export type ProfileSummary = {
   id: string;

@@ -1,4 +1,4 @@
-import type { Chain } from './wallet-address.ts';
+import type { Chain } from '../../shared/wallet-address.ts';
 
 export type SignInFields = {
   chain: Chain;

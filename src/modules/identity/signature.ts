@@ -1,7 +1,7 @@
 import { getBase58Encoder } from '@solana/kit';
 import nacl from 'tweetnacl';
 import { type PublicClient, verifyMessage } from 'viem';
-import type { Chain } from './wallet-address.ts';
+import type { Chain } from '../../shared/wallet-address.ts';
 
 /** Decodes a 64-byte ed25519 signature given as base58 or base64; null when neither. */
 function decodeSolanaSignature(signature: string): Uint8Array | null {

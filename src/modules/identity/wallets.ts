@@ -6,7 +6,7 @@ import { newId } from '../../shared/ids.ts';
 import { consumeChallenge, verifyChallengeProof, type ChallengeProof } from './challenges.ts';
 import { IdentityErrors } from './errors.ts';
 import { type Wallet, type WalletRole, wallets } from './schema.ts';
-import type { ParsedAddress } from './wallet-address.ts';
+import type { ParsedAddress } from '../../shared/wallet-address.ts';
 
 export const ALL_ROLES: WalletRole[] = ['auth', 'recovery', 'payment', 'payout'];
 

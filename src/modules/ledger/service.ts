@@ -5,7 +5,7 @@ import { CommonErrors } from '../../shared/errors.ts';
 import { microToDecimalString } from '../../shared/money.ts';
 import type { LedgerDeps } from './chain.ts';
 import { accountOf } from './entries.ts';
-import { ledgerEntries, type LedgerEntryRow, type LedgerEntryType, type LedgerTransactionKind } from './schema.ts';
+import { ledgerEntries, type LedgerEntryRow, type LedgerEntryType } from './schema.ts';
 
 export {
   entryHash,
@@ -114,16 +114,6 @@ export function listEntries(deps: LedgerDeps, profileId: string, query: ListEntr
 /** The entries of one ledger transaction in chain order (for payments, admin and tests). */
 export function getTransactionEntries(deps: LedgerDeps, transactionId: string): LedgerEntryView[] {
   return deps.db.db.select().from(ledgerEntries).where(eq(ledgerEntries.transactionId, transactionId)).orderBy(ledgerEntries.seq).all().map(entryView);
-}
-
-/** Ledger transactions recorded for a relay request, oldest first — e.g. "was the release already written?". */
-export function findTransactionsByRelayRequest(deps: LedgerDeps, relayRequestId: string): { id: string; kind: LedgerTransactionKind; created_at: string }[] {
-  return deps.db.sqlite
-    .query<{ id: string; kind: LedgerTransactionKind; created_at: string }, [string]>(
-      `SELECT t.id, t.kind, t.created_at FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
-       WHERE e.relay_request_id = ? GROUP BY t.id ORDER BY MIN(e.seq)`,
-    )
-    .all(relayRequestId);
 }
 
 /** A micro-USD amount in both forms the API uses: `<name>_micro_usd` (integer) and `<name>` (decimal string). */

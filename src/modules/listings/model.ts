@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { paginationQuery } from '../../shared/http/envelope.ts';
 import { ENDPOINT_STATUSES, LISTING_STATUSES, PRICING_MODELS } from './schema.ts';
+import { TIERS } from '../../shared/tiers.ts';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const tag = z.string().trim().toLowerCase().min(1).max(32);
@@ -104,7 +105,6 @@ export const powSchema = z.object({
 });
 export const listingChallengeSchema = z.object({ pow: powSchema });
 
-export const TIERS = ['low', 'moderate', 'trusted', 'elite', 'exceptional'] as const;
 export const providerSchema = z.object({
   id: z.string(),
   display_name: z.string(),

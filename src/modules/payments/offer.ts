@@ -8,6 +8,7 @@ import { newSolanaReference } from './reference.ts';
 import type { OfferedRoute, PaymentIntent } from './schema.ts';
 import { createSolanaVerifier, type SolanaVerifier } from './solana-verifier.ts';
 import { paymentRpcUnavailable } from './verification-result.ts';
+import { isEvmNetwork } from '../../shared/wallet-address.ts';
 
 export type ChainVerifiers = { evm: Map<string, EvmVerifier>; solana: Map<string, SolanaVerifier> };
 
@@ -32,7 +33,7 @@ export function buildVerifiers(routes: readonly PaymentRouteConfig[]): ChainVeri
   return { evm, solana };
 }
 
-export const isEvm = (network: string) => network.startsWith('eip155:');
+export const isEvm = isEvmNetwork;
 
 /** Micro-USD → the asset's atomic units; rounds up when the asset has fewer than 6 decimals, so a seller is never underpaid. */
 export function toAtomic(micro: number, decimals: number): bigint {
@@ -64,34 +65,32 @@ export async function buildOfferedRoutes(
     candidates = [...candidates.filter((r) => !isEvm(r.network)), ...candidates.filter((r) => isEvm(r.network))];
   }
 
-  const offered: OfferedRoute[] = [];
-  let rpcFailure: unknown = null;
-  for (const r of candidates) {
-    const family = isEvm(r.network) ? 'evm' : 'solana';
-    const payTo = Identity.defaultPayoutWallet(deps, args.sellerId, family)?.address ?? r.treasury;
-    const route: OfferedRoute = {
-      network: r.network,
-      asset: r.asset,
-      decimals: r.decimals,
-      pay_to: payTo,
-      amount_atomic: toAtomic(args.priceMicroUsd, r.decimals).toString(),
-      min_amount: microToDecimalString(parseUsdToMicro(r.min_amount)),
-    };
-    if (family === 'solana') route.reference = newSolanaReference();
-    else {
-      const verifier = deps.verifiers.evm.get(verifierKey(r));
+  // Chain heads are read for all EVM routes at once; a route whose head cannot be read is skipped.
+  const prepared = await Promise.all(
+    candidates.map(async (r): Promise<{ route: OfferedRoute } | { failure: unknown }> => {
+      const family = isEvm(r.network) ? 'evm' : 'solana';
+      const route: OfferedRoute = {
+        network: r.network,
+        asset: r.asset,
+        decimals: r.decimals,
+        pay_to: Identity.defaultPayoutWallet(deps, args.sellerId, family)?.address ?? r.treasury,
+        amount_atomic: toAtomic(args.priceMicroUsd, r.decimals).toString(),
+        min_amount: microToDecimalString(parseUsdToMicro(r.min_amount)),
+      };
+      if (family === 'solana') return { route: { ...route, reference: newSolanaReference() } };
       try {
+        const verifier = deps.verifiers.evm.get(verifierKey(r));
         if (!verifier) throw new Error('no verifier');
-        route.after_block = (await verifier.headBlock()).toString();
+        // Without the current head the "paid after the intent" rule cannot be enforced.
+        return { route: { ...route, after_block: (await verifier.headBlock()).toString() } };
       } catch (error) {
-        // Without the current head the "paid after the intent" rule cannot be enforced: skip the route.
         deps.logger.warn('payment route skipped: chain head unavailable', { network: r.network, error: error instanceof Error ? error.message : String(error) });
-        rpcFailure = error;
-        continue;
+        return { failure: error };
       }
-    }
-    offered.push(route);
-  }
+    }),
+  );
+  const offered = prepared.flatMap((p) => ('route' in p ? [p.route] : []));
+  const rpcFailure = prepared.find((p): p is { failure: unknown } => 'failure' in p)?.failure ?? null;
   if (offered.length === 0 && rpcFailure !== null) throw paymentRpcUnavailable(rpcFailure);
   if (offered.length === 0) {
     const hasSolana = Identity.listWallets(deps, args.buyerId).some((w) => w.chain === 'solana' && w.status === 'active');

@@ -5,7 +5,6 @@ import type { CoreDeps } from '../../shared/deps.ts';
 import { prefixedId } from '../../shared/ids.ts';
 import * as Identity from '../identity/service.ts';
 import * as Ledger from '../ledger/service.ts';
-import type { Vault } from '../vault/service.ts';
 import { PaymentErrors } from './errors.ts';
 import { buildOfferedRoutes, type ChainVerifiers, isEvm, paymentObject, verifierKey } from './offer.ts';
 import { getIntent } from './intent-store.ts';
@@ -18,7 +17,6 @@ export { listRefunds, markRefunded, type RefundView, sweepExpiredIntents } from 
 export type { PaymentIntent } from './schema.ts';
 
 export type PaymentsDeps = CoreDeps & {
-  vault: Vault;
   verifiers: ChainVerifiers;
   /** Intents whose call is being forwarded now (one process serves the instance). */
   inFlight: Set<string>;

@@ -8,9 +8,10 @@
  * ever raise a score. Self-dealing evidence is marked `discounted` by whoever builds the inputs
  * and never adds credit here.
  */
-import { tierOf, VERIFIED_MIN_SCORE } from '../listings/service.ts';
+import { classify, type Tier } from '../../shared/tiers.ts';
 
-export type Tier = ReturnType<typeof tierOf>;
+export type { Tier } from '../../shared/tiers.ts';
+export { classify };
 export type SellerOutcome = 'completed' | 'rejected' | 'failed' | 'timeout';
 
 export type ScoreInputs = {
@@ -62,11 +63,6 @@ export function recencyWeight(at: string, now: Date): number {
   const ageDays = Math.max(0, (now.getTime() - Date.parse(at)) / DAY_MS);
   if (ageDays > EVENT_HORIZON_DAYS) return 0;
   return 0.5 ** (ageDays / RECENCY_HALF_LIFE_DAYS);
-}
-
-/** SPEC §6 tier and checkmark of a score. */
-export function classify(score: number): { tier: Tier; verified: boolean } {
-  return { tier: tierOf(score), verified: score >= VERIFIED_MIN_SCORE };
 }
 
 /** Rating 1–5 → 0–1. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { paginationQuery } from '../../shared/http/envelope.ts';
+import { TIERS } from '../../shared/tiers.ts';
 
 const rating = z.number().int().min(1).max(5);
 
@@ -20,7 +21,6 @@ export const reviewsQuery = z.object({ ...paginationQuery });
 
 // ── responses: every field that may leave the server is named here ─────────
 
-export const TIERS = ['low', 'moderate', 'trusted', 'elite', 'exceptional'] as const;
 
 export const reviewSchema = z.object({
   id: z.string(),

@@ -19,7 +19,7 @@ export function loadMasterKey(opts: { dataDir: string; fromConfig?: string }): {
   return { key, source: 'created' };
 }
 
-/** Replaces the key file (used by `crochet vault rotate-key`). */
+/** Replaces the key file atomically (0600). Rotation writes its own durable copy (rotation.ts); tests use this to set up data folders. */
 export function writeMasterKeyFile(dataDir: string, key: MasterKey): string {
   const path = join(dataDir, MASTER_KEY_FILE);
   const tmp = `${path}.tmp`;

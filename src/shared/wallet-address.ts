@@ -25,3 +25,6 @@ export function parseWalletAddress(raw: string): ParsedAddress | null {
   }
   return null;
 }
+
+/** True for a CAIP-2 EVM network id (`eip155:<chainId>`); Solana ones are `solana:<genesis>`. */
+export const isEvmNetwork = (network: string) => network.startsWith('eip155:');
