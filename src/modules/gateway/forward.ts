@@ -1,19 +1,10 @@
-import { AppError } from '../../shared/app-error.ts';
-import { buildCrochetHeaders } from '../../shared/request-signing.ts';
-import { postToUpstream, type UpstreamOutcome } from '../../shared/upstream/client.ts';
-import { type Resolver, vetUpstreamUrl } from '../../shared/upstream/guard.ts';
+import type { AppError } from '../../shared/app-error.ts';
+import type { UpstreamOutcome } from '../../shared/upstream/client.ts';
+import { sendSignedCall, type SignedTarget } from '../../shared/upstream/send-signed.ts';
 import { GatewayErrors } from './errors.ts';
 import type { GatewayStatus } from './schema.ts';
 
-export type ForwardTarget = {
-  listingId: string;
-  privateUrl: string;
-  upstreamAuth?: { name: string; value: string } | null;
-  signingSecret: string;
-  previousSigningSecret?: string | null;
-  timeoutMs: number;
-  maxResponseBytes: number;
-};
+export type ForwardTarget = SignedTarget;
 
 export type ForwardResult = {
   status: GatewayStatus;
@@ -24,55 +15,13 @@ export type ForwardResult = {
   responseBytes: number;
 };
 
-/**
- * Signs and sends one call to the seller, re-vetting the URL now (DNS may have changed since it was
- * saved) and connecting to exactly the vetted address; maps the outcome to what the buyer sees.
- */
-export async function forwardCall(args: {
-  target: ForwardTarget;
-  body: Uint8Array;
-  /** SHA-256 hex of `body`, when the caller has it already. */
-  bodySha256?: string;
-  requestId: string;
-  buyerId: string;
-  relayRequestId?: string;
-  now: Date;
-  allowPrivate: boolean;
-  resolve: Resolver;
-  tlsCa?: string;
-}): Promise<ForwardResult> {
-  const { target } = args;
-  let vetted;
-  try {
-    ({ vetted } = await vetUpstreamUrl(target.privateUrl, { allowPrivate: args.allowPrivate, resolve: args.resolve, phase: 'call' }));
-  } catch (error) {
-    // The buyer learns only that the seller is unreachable, never why in terms of its address.
-    const unsafe = error instanceof AppError && error.code === 'UNSAFE_ENDPOINT_URL';
-    return failed('seller_failed', unsafe ? GatewayErrors.upstreamUnsafe() : GatewayErrors.upstreamUnreachable(), null, null);
-  }
-  if (!vetted) return failed('seller_failed', GatewayErrors.upstreamUnreachable(), null, null);
-
-  const headers = buildCrochetHeaders({
-    body: args.body,
-    ...(args.bodySha256 ? { bodySha256: args.bodySha256 } : {}),
-    requestId: args.requestId,
-    listingId: target.listingId,
-    buyerId: args.buyerId,
-    timestamp: args.now.toISOString(),
-    secret: target.signingSecret,
-    ...(target.previousSigningSecret ? { previousSecret: target.previousSigningSecret } : {}),
-    ...(args.relayRequestId ? { relayRequestId: args.relayRequestId } : {}),
-  });
-  if (target.upstreamAuth) headers[target.upstreamAuth.name] = target.upstreamAuth.value;
-
-  const outcome = await postToUpstream(vetted, {
-    headers,
-    body: args.body,
-    timeoutMs: target.timeoutMs,
-    maxResponseBytes: target.maxResponseBytes,
-    ...(args.tlsCa ? { tlsCa: args.tlsCa } : {}),
-  });
-  return mapOutcome(outcome);
+/** Sends one signed call to the seller (see sendSignedCall) and maps the outcome to what the buyer sees. */
+export async function forwardCall(args: Parameters<typeof sendSignedCall>[0] & { target: ForwardTarget }): Promise<ForwardResult> {
+  const result = await sendSignedCall(args);
+  if (result.kind !== 'refused') return mapOutcome(result);
+  // The buyer learns only that the seller is unreachable, never why in terms of its address.
+  const unsafe = result.error.code === 'UNSAFE_ENDPOINT_URL';
+  return failed('seller_failed', unsafe ? GatewayErrors.upstreamUnsafe() : GatewayErrors.upstreamUnreachable(), null, null);
 }
 
 function failed(status: GatewayStatus, error: AppError, sellerStatus: number | null, latency: number | null, bytes = 0): ForwardResult {

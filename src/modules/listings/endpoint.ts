@@ -1,16 +1,16 @@
 /** Owner endpoint management: safe metadata, updates, the test call and secret rotation. */
 import { eq } from 'drizzle-orm';
 import { immediate } from '../../db/tx.ts';
-import { AppError } from '../../shared/app-error.ts';
 import { iso } from '../../shared/clock.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { prefixedId } from '../../shared/ids.ts';
-import { buildCrochetHeaders } from '../../shared/request-signing.ts';
-import { postToUpstream, type UpstreamOutcome } from '../../shared/upstream/client.ts';
-import { systemResolver, vetUpstreamUrl } from '../../shared/upstream/guard.ts';
+import type { UpstreamOutcome } from '../../shared/upstream/client.ts';
+import { systemResolver } from '../../shared/upstream/guard.ts';
+import { sendSignedCall } from '../../shared/upstream/send-signed.ts';
 import { recordEndpointTest } from './endpoint-tests.ts';
 import { endpointRow, hostOf, newSigningSecret, open, previousInGrace, seal, secretPrefixOf, setPrivateUrl, vetForSave } from './endpoint-store.ts';
 import { ListingErrors } from './errors.ts';
+import { getGatewayTarget } from './gateway-target.ts';
 import type { EndpointMetadata, UpdateEndpointInput } from './model.ts';
 import { listingGatewayEndpoints, type GatewayEndpoint } from './schema.ts';
 import { requireOwnedListing } from './store.ts';
@@ -167,27 +167,18 @@ export async function testEndpoint(deps: CoreDeps, ownerId: string, idOrSlug: st
   if (url === null) throw ListingErrors.endpointNotConfigured();
   const requestId = prefixedId('gw_req_');
   const testedAt = iso(deps.clock.now());
-  let result: TestResult;
-  try {
-    const { vetted } = await vetUpstreamUrl(url, { allowPrivate: deps.config.allow_private_upstreams, resolve: deps.resolveHost ?? systemResolver, phase: 'call' });
-    if (vetted === null) throw new AppError(502, 'UPSTREAM_UNREACHABLE', 'The seller endpoint could not be reached.');
-    const headers = buildCrochetHeaders({
-      body: TEST_BODY,
-      requestId,
-      listingId: listing.id,
-      buyerId: ownerId,
-      timestamp: testedAt,
-      secret: open(deps, 'signing_secret', listing.id, row.signingSecret),
-      ...(previousInGrace(row, testedAt) ? { previousSecret: open(deps, 'previous_signing_secret', listing.id, row.previousSigningSecret) ?? undefined } : {}),
-    });
-    if (row.upstreamAuthHeaderName !== null && row.upstreamAuthValue !== null) {
-      headers[row.upstreamAuthHeaderName] = open(deps, 'upstream_auth_value', listing.id, row.upstreamAuthValue);
-    }
-    result = classify(await postToUpstream(vetted, { headers, body: TEST_BODY, timeoutMs: row.timeoutMs, maxResponseBytes: row.maxResponseBytes }));
-  } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    result = { ok: false, status: null, latencyMs: null, json: false, errorCode: error.code };
-  }
+  const target = getGatewayTarget(deps, listing.id);
+  if (!target) throw ListingErrors.endpointNotConfigured();
+  const sent = await sendSignedCall({
+    target: { listingId: listing.id, ...target.endpoint, privateUrl: url },
+    body: TEST_BODY,
+    requestId,
+    buyerId: ownerId,
+    now: new Date(testedAt),
+    allowPrivate: deps.config.allow_private_upstreams,
+    resolve: deps.resolveHost ?? systemResolver,
+  });
+  const result: TestResult = sent.kind === 'refused' ? { ok: false, status: null, latencyMs: null, json: false, errorCode: sent.error.code } : classify(sent);
   immediate(deps.db.sqlite, () => {
     deps.db.db
       .update(listingGatewayEndpoints)
