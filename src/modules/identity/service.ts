@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { immediate } from '../../db/tx.ts';
 import { iso } from '../../shared/clock.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
@@ -35,6 +35,14 @@ export const profileSummary = (p: Profile): ProfileSummary => ({
 
 export function getProfile(deps: CoreDeps, id: string): Profile | undefined {
   return deps.db.db.select().from(profiles).where(eq(profiles.id, id)).get();
+}
+
+/** Several profiles in one query, by id (ids not found are absent from the map). */
+export function getProfiles(deps: CoreDeps, ids: Iterable<string>): Map<string, Profile> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Map();
+  const rows = deps.db.db.select().from(profiles).where(inArray(profiles.id, unique)).all();
+  return new Map(rows.map((p) => [p.id, p]));
 }
 
 function requireProfile(deps: CoreDeps, id: string): Profile {

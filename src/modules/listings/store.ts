@@ -66,12 +66,9 @@ function parseJsonArray<T>(text: string): T[] {
   return Array.isArray(value) ? (value as T[]) : [];
 }
 
-/** Maps rows to public listing objects, looking each distinct provider up once. */
+/** Maps rows to public listing objects, with their providers looked up in one query. */
 export function presentListings(deps: CoreDeps, rows: ListingRow[]): ListingView[] {
-  const profiles = new Map<string, ReturnType<typeof Identity.getProfile>>();
-  for (const row of rows) {
-    if (!profiles.has(row.owner_profile_id)) profiles.set(row.owner_profile_id, Identity.getProfile(deps, row.owner_profile_id));
-  }
+  const profiles = Identity.getProfiles(deps, rows.map((r) => r.owner_profile_id));
   return rows.map((row) => {
     const profile = profiles.get(row.owner_profile_id);
     return {

@@ -30,9 +30,8 @@ type ReviewRow = {
 const REVIEW_COLUMNS = 'id, listing_id, reviewer_id, accuracy_rating, reliability_rating, value_rating, title, comment, created_at';
 
 function present(deps: CoreDeps, rows: ReviewRow[]): ReviewView[] {
-  const names = new Map<string, string>();
-  for (const r of rows) if (!names.has(r.reviewer_id)) names.set(r.reviewer_id, Identity.getProfile(deps, r.reviewer_id)?.displayName ?? '');
-  return rows.map(({ reviewer_id, ...r }) => ({ ...r, reviewer: { id: reviewer_id, display_name: names.get(reviewer_id) ?? '' } }));
+  const reviewers = Identity.getProfiles(deps, rows.map((r) => r.reviewer_id));
+  return rows.map(({ reviewer_id, ...r }) => ({ ...r, reviewer: { id: reviewer_id, display_name: reviewers.get(reviewer_id)?.displayName ?? '' } }));
 }
 
 /** Average of the three ratings over every review of the listing, and their count. */
