@@ -13,7 +13,7 @@ import { evmWallet } from '../support/wallets.ts';
 
 const ROOT = join(import.meta.dir, '../..');
 const CONNECTIONS = 32;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const BODY = JSON.stringify({ city: 'Lisbon', days: 3 });
 
 type Load = { rps: number; p50: number; p99: number; errors: number; non2xx: number };
