@@ -85,3 +85,18 @@ test('Solana route addresses are checked, and one network+asset pair is configur
   const evm = { network: 'eip155:1', rpc_url: 'http://x', asset: USDC_BASE, treasury: EVM_TREASURY };
   expect(() => loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([evm, { ...evm, asset: USDC_BASE.toLowerCase() }]) } })).toThrow(/already configured/);
 });
+
+test('--help shows the same default as the config for every scalar option', async () => {
+  const { CONFIG_KEYS, describeOptions } = await import('../../src/config.ts');
+  const c = loadConfig({ env: {} }) as unknown as Record<string, unknown>;
+  const help = describeOptions();
+  for (const key of CONFIG_KEYS) {
+    const value = c[key];
+    if (typeof value !== 'number' && typeof value !== 'string') continue;
+    // Derived at load time: help shows how (relative folder, `http://localhost:<port>`).
+    if (key === 'data_dir' || key === 'public_url') continue;
+    const line = help.split('\n').find((l) => l.includes(`CROCHET_${key.toUpperCase()} `));
+    expect(line, key).toBeDefined();
+    expect(line).toContain(`default: ${value}`);
+  }
+});

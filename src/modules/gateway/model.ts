@@ -1,15 +1,14 @@
 import { z } from 'zod';
-import { paginationQuery } from '../../shared/http/envelope.ts';
+import { isoTimeQuery, paginationQuery } from '../../shared/http/envelope.ts';
 import { GATEWAY_STATUSES } from './schema.ts';
 
-const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO-8601 time').transform((s) => new Date(s).toISOString());
 
 export const historyQuery = z.object({
   role: z.enum(['buyer', 'seller']).optional(),
   listing_id: z.string().max(80).optional(),
   status: z.enum(GATEWAY_STATUSES).optional(),
-  since: isoTime.optional(),
-  until: isoTime.optional(),
+  since: isoTimeQuery.optional().describe('inclusive lower bound on created_at'),
+  until: isoTimeQuery.optional().describe('exclusive upper bound on created_at'),
   ...paginationQuery,
 });
 

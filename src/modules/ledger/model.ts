@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { paginationQuery } from '../../shared/http/envelope.ts';
+import { isoTimeQuery, paginationQuery } from '../../shared/http/envelope.ts';
 import { LEDGER_ENTRY_TYPES } from './schema.ts';
 
 const ref = z.string().min(1).max(200);
-const time = z.iso.datetime({ offset: true, message: 'expected an ISO-8601 time like 2026-05-03T12:00:00.000Z' });
 
 export const listQuery = z.object({
   /** `buyer`, `seller`, `refunds`, or a full account name such as `seller:<your profile id>`. */
@@ -11,8 +10,8 @@ export const listQuery = z.object({
   entry_type: z.enum(LEDGER_ENTRY_TYPES).optional(),
   relay_request_id: ref.optional(),
   gateway_request_id: ref.optional(),
-  since: time.optional().describe('inclusive lower bound on created_at'),
-  until: time.optional().describe('exclusive upper bound on created_at'),
+  since: isoTimeQuery.optional().describe('inclusive lower bound on created_at'),
+  until: isoTimeQuery.optional().describe('exclusive upper bound on created_at'),
   ...paginationQuery,
 });
 

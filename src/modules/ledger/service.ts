@@ -1,7 +1,6 @@
 // The ledger's public surface for other modules: post (chain.ts), build entries (entries.ts),
 // verify, and the caller-scoped reads behind GET /ledger and GET /ledger/balance.
 import { and, count, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
-import { CommonErrors } from '../../shared/errors.ts';
 import { microToDecimalString } from '../../shared/money.ts';
 import type { LedgerDeps } from './chain.ts';
 import { accountOf } from './entries.ts';
@@ -75,11 +74,6 @@ export type ListEntriesQuery = {
 };
 
 /** Normalizes an ISO time to the stored form (UTC, milliseconds) so string comparison is time comparison. */
-function storedTime(field: string, value: string): string {
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw CommonErrors.validation('query', [{ path: field, message: 'expected an ISO-8601 time' }]);
-  return d.toISOString();
-}
 
 /**
  * The caller's own entries (accounts `buyer:`, `seller:`, `refunds:` of `profileId`), newest first.
@@ -95,8 +89,8 @@ export function listEntries(deps: LedgerDeps, profileId: string, query: ListEntr
   if (query.entry_type !== undefined) conditions.push(eq(ledgerEntries.entryType, query.entry_type));
   if (query.relay_request_id !== undefined) conditions.push(eq(ledgerEntries.relayRequestId, query.relay_request_id));
   if (query.gateway_request_id !== undefined) conditions.push(eq(ledgerEntries.gatewayRequestId, query.gateway_request_id));
-  if (query.since !== undefined) conditions.push(gte(ledgerEntries.createdAt, storedTime('since', query.since)));
-  if (query.until !== undefined) conditions.push(lt(ledgerEntries.createdAt, storedTime('until', query.until)));
+  if (query.since !== undefined) conditions.push(gte(ledgerEntries.createdAt, query.since));
+  if (query.until !== undefined) conditions.push(lt(ledgerEntries.createdAt, query.until));
   const where = and(...conditions);
   const { db } = deps.db;
   const total = db.select({ n: count() }).from(ledgerEntries).where(where).get()?.n ?? 0;

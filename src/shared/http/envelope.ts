@@ -29,6 +29,14 @@ export const paginationQuery = {
   limit: z.coerce.number().int().min(1).max(100).default(20),
 };
 
+/**
+ * An ISO-8601 time with an offset (`2026-05-03T12:00:00.000Z`, `…+02:00`) in a query, normalised to
+ * UTC with milliseconds so it compares correctly with stored times.
+ */
+export const isoTimeQuery = z.iso
+  .datetime({ offset: true, message: 'expected an ISO-8601 time like 2026-05-03T12:00:00.000Z' })
+  .transform((s) => new Date(s).toISOString());
+
 /** The error envelope, for OpenAPI response declarations. */
 export const errorSchema = z.object({
   success: z.literal(false),
