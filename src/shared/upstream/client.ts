@@ -59,20 +59,36 @@ const OWNED_HEADERS = new Set([
 // name check, and EPROTO when the handshake itself fails.
 const TLS_ERROR_CODE = /CERT|TLS|SSL|EPROTO|HANDSHAKE|UNABLE_TO_|ISSUER|SIGNATURE|CHAIN|ALTNAME/i;
 
+// Forwarded name (lowercase) of each header name given, or null for one of ours. Callers pass the
+// same few names on every call, and lowercasing them afresh each time was a visible cost.
+const forwardedNames = new Map<string, string | null>();
+const MAX_REMEMBERED_NAMES = 1024;
+
+function forwardedName(name: string): string | null {
+  let lower = forwardedNames.get(name);
+  if (lower === undefined) {
+    const l = name.toLowerCase();
+    lower = OWNED_HEADERS.has(l) ? null : l;
+    if (forwardedNames.size < MAX_REMEMBERED_NAMES) forwardedNames.set(name, lower);
+  }
+  return lower;
+}
+
 // A plain object, not Headers: this runs once per gateway call.
 function buildHeaders(vetted: VettedUpstream, given: Record<string, string>): Record<string, string> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = {
+    host: vetted.hostHeader,
+    'content-type': 'application/json',
+    // Ask for the plain body; if a seller compresses anyway, Bun decodes it as a stream and the
+    // size cap below counts decoded bytes, so a compression bomb stops at the cap too.
+    'accept-encoding': 'identity',
+    // Bun would otherwise announce its own name and version to every seller (a given one wins).
+    'user-agent': 'crochet-gateway',
+  };
   for (const name in given) {
-    const lower = name.toLowerCase();
-    if (!OWNED_HEADERS.has(lower)) headers[lower] = given[name] as string;
+    const lower = forwardedName(name);
+    if (lower !== null) headers[lower] = given[name] as string;
   }
-  headers['host'] = vetted.hostHeader;
-  headers['content-type'] = 'application/json';
-  // Ask for the plain body; if a seller compresses anyway, Bun decodes it as a stream and the
-  // size cap below counts decoded bytes, so a compression bomb stops at the cap too.
-  headers['accept-encoding'] = 'identity';
-  // Bun would otherwise announce its own name and version to every seller.
-  headers['user-agent'] ??= 'crochet-gateway';
   return headers;
 }
 
