@@ -1,6 +1,7 @@
 // `bun run bench`: every benchmark, one after the other. Figures are printed, never asserted:
 // benchmarks do not gate CI. Pass names to run a subset: `bun run bench gateway ledger`.
 import { runGatewayBench } from './gateway.ts';
+import { runInProcessBench } from './gateway-in-process.ts';
 import { runLedgerSettlementBench } from './ledger-settlement.ts';
 import { runListingsSearchBench } from './listings-search.ts';
 import { runPaymentSettlementBench } from './payment-settlement.ts';
@@ -8,6 +9,7 @@ import { runPaymentSettlementBench } from './payment-settlement.ts';
 const benches: Record<string, () => unknown> = {
   'listings-search': () => runListingsSearchBench(),
   gateway: () => runGatewayBench(3),
+  'gateway-in-process': () => runInProcessBench(),
   'payment-settlement': () => runPaymentSettlementBench(5000),
   'ledger-settlement': () => runLedgerSettlementBench(5000),
 };
