@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { proveWallet } from '../support/app.ts';
 import { buildBinary, startBinary, type RunningBinary } from '../support/binary.ts';
 import { evmWallet, solanaWallet } from '../support/wallets.ts';
-import { SETUP_TIMEOUT_MS } from '../support/timeouts.ts';
 
 // The product is the compiled executable: build it, start it from an empty folder, use it over HTTP.
 let binary: string;
@@ -14,7 +13,7 @@ beforeAll(async () => {
   binary = await buildBinary();
   // A .env and bunfig.toml in the working folder must not change the binary's behaviour.
   running = await startBinary(binary, { CROCHET_POW_DIFFICULTY: '2' }, { '.env': 'CROCHET_POW_DIFFICULTY=7\nCROCHET_LOG_LEVEL=error\n', 'bunfig.toml': 'preload = ["./nope.ts"]\n' });
-}, SETUP_TIMEOUT_MS);
+});
 afterAll(() => {
   if (running.proc.exitCode === null) running.proc.kill('SIGKILL');
 });

@@ -2,12 +2,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Hex } from 'viem';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
-import { SETUP_TIMEOUT_MS } from '../support/timeouts.ts';
 
 let m: PaidMarket;
 beforeAll(async () => {
   m = await startPaidMarket({ confirmations: 2 });
-}, SETUP_TIMEOUT_MS);
+});
 afterAll(() => m.stop());
 
 const body = (n: number) => JSON.stringify({ question: 'meaning of life', n });

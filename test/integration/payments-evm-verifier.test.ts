@@ -5,7 +5,6 @@ import { AppError } from '../../src/shared/app-error.ts';
 import { createEvmVerifier, type EvmVerifier } from '../../src/modules/payments/evm-verifier.ts';
 import { startAnvil, type AnvilAccount, type AnvilChain } from '../support/anvil.ts';
 import { deployTestToken, payUsdcEvm, type TestToken } from '../support/usdc.ts';
-import { SETUP_TIMEOUT_MS } from '../support/timeouts.ts';
 
 const PRICE = 250_000n; // 0.25 USDC
 let chain: AnvilChain;
@@ -33,7 +32,7 @@ beforeAll(async () => {
   verifier = createEvmVerifier({ network, rpcUrl: chain.rpcUrl, asset: usdc.address, decimals: 6, confirmations: 1 });
   // As the gateway does when it creates the intent: every payment below is mined after this.
   afterBlock = await verifier.headBlock();
-}, SETUP_TIMEOUT_MS);
+});
 
 afterAll(async () => {
   await chain?.stop();

@@ -3,14 +3,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { address, type KeyPairSigner } from '@solana/kit';
 import { payUsdcSolana } from '../support/solana-pay.ts';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
-import { SETUP_TIMEOUT_MS } from '../support/timeouts.ts';
 
 let m: PaidMarket;
 let payer: KeyPairSigner;
 beforeAll(async () => {
   m = await startPaidMarket();
   payer = await m.sol.createFundedWallet(100_000_000n);
-}, SETUP_TIMEOUT_MS);
+});
 afterAll(() => m.stop());
 
 const body = (n: number) => JSON.stringify({ sol: n });

@@ -7,7 +7,6 @@ import type { PaymentVerification } from '../../src/modules/payments/verificatio
 import { createSolanaVerifier, type SolanaVerifier } from '../../src/modules/payments/solana-verifier.ts';
 import { payUsdcSolana, type PayUsdcSolanaArgs } from '../support/solana-pay.ts';
 import { startSolanaRpc, type SolanaTestChain } from '../support/solana-rpc.ts';
-import { SETUP_TIMEOUT_MS } from '../support/timeouts.ts';
 
 const PRICE = 250_000n; // 0.25 USDC
 let chain: SolanaTestChain;
@@ -28,7 +27,7 @@ beforeAll(async () => {
   const route = { network: chain.network, rpcUrl: chain.rpcUrl, mint: chain.mint, decimals: 6 };
   verifier = createSolanaVerifier({ ...route, commitment: 'finalized' });
   confirmedVerifier = createSolanaVerifier({ ...route, commitment: 'confirmed' });
-}, SETUP_TIMEOUT_MS);
+});
 
 afterAll(async () => {
   await chain?.stop();

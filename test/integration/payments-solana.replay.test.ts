@@ -5,14 +5,13 @@ import { createListing } from '../support/listings.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
 import { payUsdcSolana } from '../support/solana-pay.ts';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
-import { SETUP_TIMEOUT_MS } from '../support/timeouts.ts';
 
 let m: PaidMarket;
 let payer: KeyPairSigner;
 beforeAll(async () => {
   m = await startPaidMarket();
   payer = await m.sol.createFundedWallet(100_000_000n);
-}, SETUP_TIMEOUT_MS);
+});
 afterAll(() => m.stop());
 
 const count = (sql: string, ...args: string[]) => (m.t.deps.db.sqlite.query(sql).get(...args) as { n: number }).n;

@@ -4,12 +4,11 @@ import type { Hex } from 'viem';
 import * as Payments from '../../src/modules/payments/service.ts';
 import { masterKeyToBase64 } from '../../src/modules/vault/envelope.ts';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
-import { SETUP_TIMEOUT_MS } from '../support/timeouts.ts';
 
 let m: PaidMarket;
 beforeAll(async () => {
   m = await startPaidMarket();
-}, SETUP_TIMEOUT_MS);
+});
 afterAll(() => m.stop());
 
 async function paidIntent(raw: string) {

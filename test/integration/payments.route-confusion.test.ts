@@ -7,7 +7,6 @@ import { createListing } from '../support/listings.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
 import { deployTestToken, type TestToken } from '../support/usdc.ts';
 import { evmWallet } from '../support/wallets.ts';
-import { SETUP_TIMEOUT_MS } from '../support/timeouts.ts';
 
 let chain: AnvilChain;
 let usdc: TestToken;
@@ -38,7 +37,7 @@ beforeAll(async () => {
   const seller = await registerAgent(t.call, evmWallet(), 'Seller');
   buyerKey = (await registerAgent(t.call, evmWallet(buyer.privateKey), 'Buyer')).key;
   listingId = (await createListing(t.call, seller.key, { pricing_model: 'per_call', pricing_amount: '0.25', private_endpoint_url: stub.url('/paid') })).id;
-}, SETUP_TIMEOUT_MS);
+});
 afterAll(async () => {
   stub?.stop();
   await t?.close();

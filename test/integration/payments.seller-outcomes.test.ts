@@ -6,7 +6,6 @@ import type { Hex } from 'viem';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
 import { createListing } from '../support/listings.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
-import { SETUP_TIMEOUT_MS } from '../support/timeouts.ts';
 
 const PAID_RESPONSE_TTL_SECONDS = 3600;
 /** In the seller's reply only: it must never be on disk in clear. */
@@ -22,7 +21,7 @@ beforeAll(async () => {
   const listing = await createListing(m.t.call, m.seller.key, { name: 'Strict oracle', pricing_model: 'per_call', pricing_amount: '0.25', private_endpoint_url: rejecting.url('/reject') });
   rejecting.setSecrets([listing.gateway_endpoint.signing_secret]);
   rejectingListingId = listing.id;
-}, SETUP_TIMEOUT_MS);
+});
 afterAll(async () => {
   rejecting.stop();
   await m.stop();

@@ -7,7 +7,6 @@ import { createListing } from '../support/listings.ts';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
 import { evmWallet, solanaWallet } from '../support/wallets.ts';
-import { SETUP_TIMEOUT_MS } from '../support/timeouts.ts';
 
 const DAY_MS = 86_400_000;
 const goodReview = { accuracy_rating: 5, reliability_rating: 4, value_rating: 3, title: 'Fast and right', comment: 'Answered every city.' };
@@ -168,7 +167,7 @@ describe('paid listings (real local chains)', () => {
   let m: PaidMarket;
   beforeAll(async () => {
     m = await startPaidMarket();
-  }, SETUP_TIMEOUT_MS);
+  });
   afterAll(() => m.stop());
 
   test('a 402 is not a completed call; the paid and completed call is', async () => {
