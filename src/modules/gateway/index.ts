@@ -30,7 +30,7 @@ export function gatewayModule(deps: GatewayModuleDeps) {
     .onStop(() => gw.history.flush())
     .post(
       '/gateway/:listingId',
-      async ({ params, request }) => {
+      async ({ params, request, set }) => {
         // Raw bytes, read by the service once the caller and the listing's limit are known: the
         // seller must receive exactly what the buyer sent, and the hash covers them.
         const declared = Number(request.headers.get('content-length') ?? 0);
@@ -43,10 +43,12 @@ export function gatewayModule(deps: GatewayModuleDeps) {
           paymentTx: request.headers.get('x-crochet-payment-tx'),
           originCurrency: request.headers.get('x-crochet-origin-currency'),
         });
-        return new Response(reply.body as Uint8Array<ArrayBuffer>, {
-          status: reply.httpStatus,
-          headers: { 'content-type': 'application/json', 'x-crochet-request-id': reply.requestId },
-        });
+        // Through `set` rather than a Response of our own: Elysia would rebuild a returned Response
+        // around its body stream to add X-Request-Id, which costs a fifth of a gateway call.
+        set.status = reply.httpStatus;
+        set.headers['content-type'] = 'application/json';
+        set.headers['x-crochet-request-id'] = reply.requestId;
+        return reply.body;
       },
       {
         detail: {
