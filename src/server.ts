@@ -59,7 +59,16 @@ export function startServer(config: Config, logger: Logger = createLogger(config
   if (config.allow_private_upstreams) {
     logger.warn('CROCHET_ALLOW_PRIVATE_UPSTREAMS is ON: http:// and loopback/private upstreams are allowed. Development and tests only — never in production.');
   }
-  const app = createApp(deps).listen({ port: config.port, hostname: config.host });
+  const app = createApp(deps).listen({
+    port: config.port,
+    hostname: config.host,
+    // Elysia turns on Bun's development mode unless NODE_ENV=production; an operator's binary has
+    // no NODE_ENV, and development mode is for dev servers (error pages, slower paths).
+    development: false,
+    // Elysia also sets SO_REUSEPORT: a second instance on the same port would then start and take
+    // half the traffic to its own database instead of failing with "address in use".
+    reusePort: false,
+  });
   const server = app.server;
   if (!server) throw new Error('server did not start');
   logger.info('listening', { url: `http://${config.host}:${server.port}`, public_url: config.public_url, data_dir: config.data_dir, mode: config.mode });

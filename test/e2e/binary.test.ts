@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { proveWallet } from '../support/app.ts';
 import { buildBinary, startBinary, type RunningBinary } from '../support/binary.ts';
@@ -72,6 +73,15 @@ test('serves /health and registers EVM and Solana agents over HTTP', async () =>
   expect(await (await fetch(`${running.baseUrl}/`)).text()).toContain('/assets/app.js');
   expect((await fetch(`${running.baseUrl}/assets/app.css`)).headers.get('content-type')).toStartWith('text/css');
   expect(await (await fetch(`${running.baseUrl}/SKILL.md`)).text()).toContain(`${running.baseUrl.replace('127.0.0.1', 'localhost')}/api/v1`);
+});
+
+test('a second instance on the same port fails with "in use" instead of sharing the port', async () => {
+  const port = new URL(running.baseUrl).port;
+  const dir = mkdtempSync(join(tmpdir(), 'crochet-second-'));
+  const second = Bun.spawn([binary, 'serve', '--port', port, '--host', '127.0.0.1'], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir }, stdout: 'pipe', stderr: 'pipe' });
+  expect(await second.exited).not.toBe(0);
+  expect(await new Response(second.stderr).text()).toContain(`port ${port} in use`);
+  expect((await call('GET', '/health')).status).toBe(200);
 });
 
 test('SIGTERM drains and exits 0; the database is intact for the next start', async () => {
