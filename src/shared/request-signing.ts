@@ -3,10 +3,9 @@
  * this Crochet instance, unchanged. The seller side is `src/seller/verify.ts`; both are checked
  * against the committed vectors in `test/fixtures/signing-vectors.json`.
  *
- * node:crypto rather than WebCrypto: this runs on every gateway call and the synchronous
- * one-shot hashers avoid a promise hop per call.
+ * Bun's native hashers rather than WebCrypto or node:crypto: this runs on every gateway call,
+ * they are synchronous (no promise hop) and two to three times faster than node:crypto's.
  */
-import { createHash, createHmac } from 'node:crypto';
 
 /** Canonical header names, as sent to the seller. */
 export const CROCHET_HEADER = {
@@ -22,7 +21,7 @@ export const CROCHET_HEADER = {
 
 /** Lowercase hex SHA-256 of the exact bytes given. */
 export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return Bun.SHA256.hash(bytes, 'hex');
 }
 
 /** The signed string: `timestamp.request_id.listing_id.body_sha256` (SPEC §4). */
@@ -37,7 +36,7 @@ export function signingPayload(p: {
 
 /** Lowercase hex HMAC-SHA256; both the secret and the payload are taken as UTF-8. */
 export function hmacSha256Hex(secret: string, payload: string): string {
-  return createHmac('sha256', secret).update(payload, 'utf8').digest('hex');
+  return new Bun.CryptoHasher('sha256', secret).update(payload, 'utf8').digest('hex');
 }
 
 export type CrochetHeaderInput = {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { iso } from '../../shared/clock.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
@@ -10,7 +9,8 @@ import { apiKeys, type ApiKey } from './schema.ts';
 const KEY_PREFIX = 'am_k_';
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-const hashKey = (raw: string) => createHash('sha256').update(raw).digest('hex');
+// Bun's one-shot hasher: this runs on every authenticated request (node:crypto's is ~4x slower).
+const hashKey = (raw: string) => Bun.SHA256.hash(raw, 'hex');
 
 export type Caller = { profileId: string; accountType: 'agent' | 'human' | 'human_claimed_agent'; keyId: string };
 
