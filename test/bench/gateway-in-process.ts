@@ -39,8 +39,8 @@ export async function runInProcessBench(rounds = 10, calls = 4000, log: (line: s
   const t = await createTestApp({
     CROCHET_ALLOW_PRIVATE_UPSTREAMS: '1',
     CROCHET_LOG_LEVEL: 'warn',
-    CROCHET_RATE_LIMIT_GATEWAY_PER_MIN: '0',
-    CROCHET_RATE_LIMIT_LISTING_PER_MIN: '0',
+    CROCHET_RATE_LIMIT_GATEWAY_PER_MIN: '1000000',
+    CROCHET_RATE_LIMIT_LISTING_PER_MIN: '1000000',
   });
   try {
     const seller = await registerAgent(t.call, evmWallet(), 'Bench Seller');

@@ -93,7 +93,7 @@ test('the upstream auth header is sent when set, and gone once cleared', async (
   await t.call('PUT', `/api/v1/listings/${id}/endpoint`, { key, body: { upstream_auth_header_name: null } });
   await runTest(id);
   expect(stub.calls.at(-1)!.headers['x-api-key']).toBeUndefined();
-  expect(Listings.getGatewayTarget(t.deps, id)?.endpoint.upstreamAuth).toBeUndefined();
+  expect(Listings.getGatewayTarget(t.deps, id)?.endpoint.upstreamAuth).toBeNull();
   // SPEC §3: `upstream_auth_header_value: null` alone clears both as well.
   await t.call('PUT', `/api/v1/listings/${id}/endpoint`, { key, body: { upstream_auth_header_name: 'X-Api-Key', upstream_auth_header_value: 'k-again' } });
   const cleared = await t.call('PUT', `/api/v1/listings/${id}/endpoint`, { key, body: { upstream_auth_header_value: null } });
@@ -131,7 +131,7 @@ describe('secret rotation', () => {
     expect(stub.calls.at(-1)!.headers['x-crochet-signature-previous']).toBeUndefined();
     expect(after).toMatchObject({ ok: false, status: 401, json: true, error_code: 'UPSTREAM_REJECTED' });
     expect(stub.calls.at(-1)!.kit).toMatchObject({ ok: false, reason: 'bad_signature' });
-    expect(Listings.getGatewayTarget(t.deps, id)?.endpoint.previousSigningSecret).toBeUndefined();
+    expect(Listings.getGatewayTarget(t.deps, id)?.endpoint.previousSigningSecret).toBeNull();
     expect((await t.call('GET', `/api/v1/listings/${id}/endpoint`, { key })).json.data.previous_secret_valid_until).toBeNull();
     stub.setSecrets([second]);
     expect(await runTest(id)).toMatchObject({ ok: true });
@@ -200,9 +200,12 @@ test('getGatewayTarget: listing facts and opened secrets; null for an unknown li
   expect(Listings.getGatewayTarget(t.deps, id)).toEqual({
     listing: { id, ownerProfileId: ownerId, status: 'active', pricingModel: 'per_call', priceMicroUsd: 250_000 },
     endpoint: {
+      listingId: id,
       status: 'disabled',
       privateUrl: stub.url('/strict'),
+      upstreamAuth: null,
       signingSecret: res.json.data.gateway_endpoint.signing_secret,
+      previousSigningSecret: null,
       timeoutMs: 15_000,
       maxRequestBytes: 2048,
       maxResponseBytes: 4096,

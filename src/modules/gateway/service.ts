@@ -65,54 +65,58 @@ export async function handleGatewayCall(
   }
   if (caller.accountType === 'human') throw GatewayErrors.humansCannotCall();
 
-  const requestId = prefixedId('gw_req_');
-  const base = {
-    id: requestId,
+  // One object per call, completed as the call goes (a hot path: no copies).
+  const attempt: Attempt = {
+    id: prefixedId('gw_req_'),
     buyerId: caller.profileId,
+    sellerId: null,
     listingId: call.listingId.slice(0, MAX_LISTING_ID_LENGTH),
     requestBytes: call.declaredBytes,
+    startedAt,
   };
-  const reject = (error: AppError, sellerId: string | null = null): never => {
-    record(deps, { ...base, sellerId, status: 'rejected', httpStatus: error.status, errorCode: error.code, startedAt });
-    throw withRequestId(error, requestId);
+  const reject = (error: AppError): never => {
+    record(deps, attempt, { status: 'rejected', httpStatus: error.status, errorCode: error.code });
+    throw withRequestId(error, attempt.id);
   };
 
   const buyerWait = deps.buyerLimiter.hit(caller.profileId);
   if (buyerWait !== null) reject(CommonErrors.rateLimited(buyerWait));
   const target = Listings.getGatewayTarget(deps, call.listingId);
   if (!target) return reject(GatewayErrors.listingNotFound());
-  const sellerId = target.listing.ownerProfileId;
+  attempt.sellerId = target.listing.ownerProfileId;
   const listingWait = deps.listingLimiter.hit(target.listing.id);
-  if (listingWait !== null) reject(CommonErrors.rateLimited(listingWait), sellerId);
-  if (target.listing.status !== 'active') reject(GatewayErrors.listingNotActive(), sellerId);
+  if (listingWait !== null) reject(CommonErrors.rateLimited(listingWait));
+  if (target.listing.status !== 'active') reject(GatewayErrors.listingNotActive());
   const endpoint = target.endpoint;
-  if (!endpoint || endpoint.status !== 'active' || !endpoint.privateUrl) return reject(GatewayErrors.endpointDisabled(), sellerId);
+  if (endpoint.status !== 'active' || !hasPrivateUrl(endpoint)) return reject(GatewayErrors.endpointDisabled());
   const body = await call.readBody(endpoint.maxRequestBytes);
-  if (body === null) return reject(GatewayErrors.bodyTooLarge(endpoint.maxRequestBytes), sellerId);
-  base.requestBytes = body.byteLength;
-  if (!isJsonBytes(body)) reject(GatewayErrors.bodyNotJson(), sellerId);
-  const forwardTarget = { listingId: target.listing.id, ...endpoint, privateUrl: endpoint.privateUrl };
+  if (body === null) return reject(GatewayErrors.bodyTooLarge(endpoint.maxRequestBytes));
+  attempt.requestBytes = body.byteLength;
+  if (!isJsonBytes(body)) reject(GatewayErrors.bodyNotJson());
   // Hashed once: the signature and a paid call's intent binding both use it.
   const bodySha256 = sha256Hex(body);
   const forward = (relayRequestId?: string) =>
     forwardCall({
-      target: forwardTarget,
+      target: endpoint,
       body,
       bodySha256,
-      requestId,
+      requestId: attempt.id,
       buyerId: caller.profileId,
-      ...(relayRequestId ? { relayRequestId } : {}),
+      relayRequestId,
       now: deps.clock.now(),
       allowPrivate: deps.config.allow_private_upstreams,
       resolve: deps.resolveHost,
-      ...(deps.upstreamTlsCa ? { tlsCa: deps.upstreamTlsCa } : {}),
+      tlsCa: deps.upstreamTlsCa,
     });
-  const attempt = { ...base, sellerId, startedAt };
-  if (target.listing.pricingModel === 'free') return finish(deps, attempt, await forward());
-  return paidCall(deps, attempt, { ...call, bodySha256 }, { listingId: target.listing.id, priceMicroUsd: target.listing.priceMicroUsd }, forward);
+  const listing = target.listing;
+  if (listing.pricingModel === 'free') return finish(deps, attempt, await forward());
+  return paidCall(deps, attempt, { ...call, bodySha256 }, { listingId: listing.id, sellerId: listing.ownerProfileId, priceMicroUsd: listing.priceMicroUsd }, forward);
 }
 
-type Attempt = { id: string; buyerId: string; listingId: string; requestBytes: number; sellerId: string; startedAt: number };
+const hasPrivateUrl = <T extends { privateUrl: string | null }>(e: T): e is T & { privateUrl: string } => e.privateUrl !== null && e.privateUrl !== '';
+
+/** Null seller: the listing does not exist. */
+type Attempt = { id: string; buyerId: string; sellerId: string | null; listingId: string; requestBytes: number; startedAt: number };
 
 /**
  * SPEC §5: no relay id → a new intent and 402; with one → verify/settle, forward once, and on a
@@ -122,14 +126,14 @@ async function paidCall(
   deps: GatewayDeps,
   attempt: Attempt,
   call: { bodySha256: string; relayRequestId: string | null; paymentTx: string | null; originCurrency: string | null },
-  listing: { listingId: string; priceMicroUsd: number },
+  listing: { listingId: string; sellerId: string; priceMicroUsd: number },
   forward: (relayRequestId: string) => Promise<ForwardResult>,
 ): Promise<GatewayReply> {
   const { bodySha256 } = call;
   const refuse = (error: unknown, relayRequestId: string | null, amountMicroUsd = 0): never => {
     if (!(error instanceof AppError)) throw error;
     const status: GatewayStatus = error.status === 402 ? 'payment_required' : 'rejected';
-    record(deps, { ...attempt, status, httpStatus: error.status, errorCode: error.code, relayRequestId, amountMicroUsd });
+    record(deps, attempt, { status, httpStatus: error.status, errorCode: error.code, relayRequestId, amountMicroUsd });
     throw withRequestId(error, attempt.id);
   };
 
@@ -137,7 +141,7 @@ async function paidCall(
     let created: Awaited<ReturnType<typeof Payments.createIntent>>;
     try {
       created = await Payments.createIntent(deps, {
-        buyerId: attempt.buyerId, sellerId: attempt.sellerId, listingId: listing.listingId,
+        buyerId: attempt.buyerId, sellerId: listing.sellerId, listingId: listing.listingId,
         priceMicroUsd: listing.priceMicroUsd, bodySha256, origin: call.originCurrency,
       });
     } catch (error) {
@@ -152,14 +156,14 @@ async function paidCall(
       deps,
       { buyerId: attempt.buyerId, listingId: listing.listingId, bodySha256, relayRequestId: call.relayRequestId, paymentTx: call.paymentTx },
       // The settlement transaction records this attempt too (as pending until its outcome replaces it).
-      (settled) => deps.history.writeNow(rowOf(deps, { ...attempt, status: 'payment_pending', httpStatus: 202, relayRequestId: settled.id, amountMicroUsd: settled.amountMicroUsd })),
+      (settled) => deps.history.writeNow(rowOf(deps, attempt, { status: 'payment_pending', httpStatus: 202, relayRequestId: settled.id, amountMicroUsd: settled.amountMicroUsd })),
     );
   } catch (error) {
     return refuse(error, call.relayRequestId.slice(0, 80));
   }
   const intent = decision.intent;
   if (decision.kind === 'pending') {
-    record(deps, { ...attempt, status: 'payment_pending', httpStatus: 202, relayRequestId: intent.id, amountMicroUsd: intent.amountMicroUsd });
+    record(deps, attempt, { status: 'payment_pending', httpStatus: 202, relayRequestId: intent.id, amountMicroUsd: intent.amountMicroUsd });
     const body = { success: true, data: { status: 'pending', relay_request_id: intent.id, retryable: true, retry_after_seconds: decision.retryAfterSeconds } };
     return { httpStatus: 202, body: new TextEncoder().encode(JSON.stringify(body)), requestId: attempt.id };
   }
@@ -171,7 +175,7 @@ async function paidCall(
       // Handled by the seller: credit, consume and record together, or not at all.
       immediate(deps.db.sqlite, () => {
         Payments.completePaidCall(deps, intent, { gatewayRequestId: attempt.id, sellerStatus: reply.httpStatus, body: reply.body });
-        deps.history.writeNow(rowOf(deps, { ...attempt, ...paid, ...outcomeFields(result) }));
+        deps.history.writeNow(rowOf(deps, attempt, outcomeOf(result, paid)));
         deps.metrics.inc('crochet_gateway_calls_total', { status: result.status });
       });
       return { httpStatus: reply.httpStatus, body: reply.body, requestId: attempt.id };
@@ -183,34 +187,10 @@ async function paidCall(
   }
 }
 
-function outcomeFields(result: ForwardResult) {
-  const reply = result.reply;
-  return {
-    status: result.status,
-    httpStatus: reply.kind === 'seller' ? reply.httpStatus : reply.error.status,
-    sellerStatus: result.sellerStatus,
-    upstreamLatencyMs: result.upstreamLatencyMs,
-    responseBytes: result.responseBytes,
-    errorCode: reply.kind === 'error' ? reply.error.code : null,
-  };
-}
-
-function finish(deps: GatewayDeps, base: Attempt, result: ForwardResult, paid: { relayRequestId?: string; amountMicroUsd?: number } = {}): GatewayReply {
-  const reply = result.reply;
-  record(deps, { ...base, ...paid, ...outcomeFields(result) });
-  if (reply.kind === 'error') throw withRequestId(reply.error, base.id);
-  return { httpStatus: reply.httpStatus, body: reply.body, requestId: base.id };
-}
-
-type RecordInput = {
-  id: string;
-  buyerId: string;
-  sellerId: string | null;
-  listingId: string;
+/** How an attempt ended, as its history row records it. */
+type Outcome = {
   status: GatewayStatus;
   httpStatus: number;
-  requestBytes: number;
-  startedAt: number;
   sellerStatus?: number | null;
   upstreamLatencyMs?: number | null;
   responseBytes?: number;
@@ -219,27 +199,48 @@ type RecordInput = {
   amountMicroUsd?: number;
 };
 
-const record = (deps: GatewayDeps, r: RecordInput) => {
-  deps.metrics.inc('crochet_gateway_calls_total', { status: r.status });
-  deps.history.record(rowOf(deps, r));
-};
-
-function rowOf(deps: GatewayDeps, r: RecordInput): GatewayRequestRow {
+function outcomeOf(result: ForwardResult, paid?: { relayRequestId: string; amountMicroUsd: number }): Outcome {
+  const reply = result.reply;
   return {
-    id: r.id,
-    buyerId: r.buyerId,
-    sellerId: r.sellerId,
-    listingId: r.listingId,
-    relayRequestId: r.relayRequestId ?? null,
-    status: r.status,
-    httpStatus: r.httpStatus,
-    sellerStatus: r.sellerStatus ?? null,
-    amountMicroUsd: r.amountMicroUsd ?? 0,
-    totalLatencyMs: Math.round(performance.now() - r.startedAt),
-    upstreamLatencyMs: r.upstreamLatencyMs ?? null,
-    requestBytes: r.requestBytes,
-    responseBytes: r.responseBytes ?? 0,
-    errorCode: r.errorCode ?? null,
+    status: result.status,
+    httpStatus: reply.kind === 'seller' ? reply.httpStatus : reply.error.status,
+    sellerStatus: result.sellerStatus,
+    upstreamLatencyMs: result.upstreamLatencyMs,
+    responseBytes: result.responseBytes,
+    errorCode: reply.kind === 'error' ? reply.error.code : null,
+    relayRequestId: paid?.relayRequestId,
+    amountMicroUsd: paid?.amountMicroUsd,
+  };
+}
+
+function finish(deps: GatewayDeps, attempt: Attempt, result: ForwardResult, paid?: { relayRequestId: string; amountMicroUsd: number }): GatewayReply {
+  const reply = result.reply;
+  record(deps, attempt, outcomeOf(result, paid));
+  if (reply.kind === 'error') throw withRequestId(reply.error, attempt.id);
+  return { httpStatus: reply.httpStatus, body: reply.body, requestId: attempt.id };
+}
+
+function record(deps: GatewayDeps, attempt: Attempt, outcome: Outcome): void {
+  deps.metrics.inc('crochet_gateway_calls_total', { status: outcome.status });
+  deps.history.record(rowOf(deps, attempt, outcome));
+}
+
+function rowOf(deps: GatewayDeps, a: Attempt, o: Outcome): GatewayRequestRow {
+  return {
+    id: a.id,
+    buyerId: a.buyerId,
+    sellerId: a.sellerId,
+    listingId: a.listingId,
+    relayRequestId: o.relayRequestId ?? null,
+    status: o.status,
+    httpStatus: o.httpStatus,
+    sellerStatus: o.sellerStatus ?? null,
+    amountMicroUsd: o.amountMicroUsd ?? 0,
+    totalLatencyMs: Math.round(performance.now() - a.startedAt),
+    upstreamLatencyMs: o.upstreamLatencyMs ?? null,
+    requestBytes: a.requestBytes,
+    responseBytes: o.responseBytes ?? 0,
+    errorCode: o.errorCode ?? null,
     createdAt: deps.clock.now().toISOString(),
   };
 }

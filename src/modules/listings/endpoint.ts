@@ -170,7 +170,7 @@ export async function testEndpoint(deps: CoreDeps, ownerId: string, idOrSlug: st
   const target = getGatewayTarget(deps, listing.id);
   if (!target) throw ListingErrors.endpointNotConfigured();
   const sent = await sendSignedCall({
-    target: { listingId: listing.id, ...target.endpoint, privateUrl: url },
+    target: { ...target.endpoint, privateUrl: url },
     body: TEST_BODY,
     requestId,
     buyerId: ownerId,

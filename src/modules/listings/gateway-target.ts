@@ -1,23 +1,26 @@
-import { iso } from '../../shared/clock.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { open } from './endpoint-store.ts';
 import type { ListingStatus, PricingModel } from './schema.ts';
 import { cachedTarget } from './target-cache.ts';
 
+/** A listing's endpoint, secrets opened, in the shape a signed call is sent with. */
+export type GatewayEndpointTarget = {
+  listingId: string;
+  status: 'active' | 'disabled';
+  /** Null only for a draft that never had a URL; such a listing cannot be active. */
+  privateUrl: string | null;
+  upstreamAuth: { name: string; value: string } | null;
+  signingSecret: string;
+  /** Set only while a rotated-out secret is in its grace period. */
+  previousSigningSecret: string | null;
+  timeoutMs: number;
+  maxRequestBytes: number;
+  maxResponseBytes: number;
+};
+
 export type GatewayTarget = {
   listing: { id: string; ownerProfileId: string; status: ListingStatus; pricingModel: PricingModel; priceMicroUsd: number };
-  endpoint: {
-    status: 'active' | 'disabled';
-    /** Null only for a draft that never had a URL; such a listing cannot be active. */
-    privateUrl: string | null;
-    upstreamAuth?: { name: string; value: string };
-    signingSecret: string;
-    /** Present only while a rotated-out secret is in its grace period. */
-    previousSigningSecret?: string;
-    timeoutMs: number;
-    maxRequestBytes: number;
-    maxResponseBytes: number;
-  };
+  endpoint: GatewayEndpointTarget;
 };
 
 type TargetRow = {
@@ -42,19 +45,18 @@ type TargetRow = {
  * Everything the gateway needs to forward one call, secrets opened in memory; null when the
  * listing does not exist. Cached per listing (target-cache.ts): under load even one indexed query
  * per call cost the gateway a fifth of its throughput; writes forget the entry, and the grace
- * period's end is decided per call. Throws `VaultError` if a value does not open (wrong master key): an
- * operator problem, rendered as a 500.
+ * period's end is decided per call. Both shapes (with and without the previous secret) are built
+ * once at load, so a call allocates nothing here. Throws `VaultError` if a value does not open
+ * (wrong master key): an operator problem, rendered as a 500.
  */
 export function getGatewayTarget(deps: CoreDeps, listingId: string): GatewayTarget | null {
   const cached = cachedTarget(deps.db.sqlite, listingId, () => loadGatewayTarget(deps, listingId));
   if (!cached) return null;
   // The grace period ends by the clock, not by a write: decide it per call.
-  const { previous, ...target } = cached;
-  const inGrace = previous !== null && previous.expiresAt > iso(deps.clock.now());
-  return inGrace ? { ...target, endpoint: { ...target.endpoint, previousSigningSecret: previous.secret } } : target;
+  return cached.inGrace !== null && deps.clock.now().getTime() < cached.graceEndsAtMs ? cached.inGrace : cached.current;
 }
 
-type LoadedTarget = GatewayTarget & { previous: { secret: string; expiresAt: string } | null };
+type LoadedTarget = { current: GatewayTarget; inGrace: GatewayTarget | null; graceEndsAtMs: number };
 
 function loadGatewayTarget(deps: CoreDeps, listingId: string): LoadedTarget | null {
   const row = deps.db.sqlite
@@ -67,21 +69,20 @@ function loadGatewayTarget(deps: CoreDeps, listingId: string): LoadedTarget | nu
     .get(listingId);
   if (!row) return null;
   const authValue = open(deps, 'upstream_auth_value', listingId, row.upstream_auth_value);
-  const previous =
-    row.previous_signing_secret !== null && row.previous_secret_expires_at !== null
-      ? { secret: open(deps, 'previous_signing_secret', listingId, row.previous_signing_secret), expiresAt: row.previous_secret_expires_at }
-      : null;
-  return {
-    listing: { id: row.id, ownerProfileId: row.owner_profile_id, status: row.status, pricingModel: row.pricing_model, priceMicroUsd: row.price_micro_usd },
-    endpoint: {
-      status: row.endpoint_status,
-      privateUrl: open(deps, 'private_url', listingId, row.private_url),
-      ...(row.upstream_auth_header_name !== null && authValue !== null ? { upstreamAuth: { name: row.upstream_auth_header_name, value: authValue } } : {}),
-      signingSecret: open(deps, 'signing_secret', listingId, row.signing_secret),
-      timeoutMs: row.timeout_ms,
-      maxRequestBytes: row.max_request_bytes,
-      maxResponseBytes: row.max_response_bytes,
-    },
-    previous,
+  const listing = { id: row.id, ownerProfileId: row.owner_profile_id, status: row.status, pricingModel: row.pricing_model, priceMicroUsd: row.price_micro_usd };
+  const endpoint: GatewayEndpointTarget = {
+    listingId: row.id,
+    status: row.endpoint_status,
+    privateUrl: open(deps, 'private_url', listingId, row.private_url),
+    upstreamAuth: row.upstream_auth_header_name !== null && authValue !== null ? { name: row.upstream_auth_header_name, value: authValue } : null,
+    signingSecret: open(deps, 'signing_secret', listingId, row.signing_secret),
+    previousSigningSecret: null,
+    timeoutMs: row.timeout_ms,
+    maxRequestBytes: row.max_request_bytes,
+    maxResponseBytes: row.max_response_bytes,
   };
+  const current = { listing, endpoint };
+  if (row.previous_signing_secret === null || row.previous_secret_expires_at === null) return { current, inGrace: null, graceEndsAtMs: 0 };
+  const previousSigningSecret = open(deps, 'previous_signing_secret', listingId, row.previous_signing_secret);
+  return { current, inGrace: { listing, endpoint: { ...endpoint, previousSigningSecret } }, graceEndsAtMs: Date.parse(row.previous_secret_expires_at) };
 }

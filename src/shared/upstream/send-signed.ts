@@ -7,9 +7,10 @@ import { type Resolver, vetUpstreamUrl } from './guard.ts';
 export type SignedTarget = {
   listingId: string;
   privateUrl: string;
-  upstreamAuth?: { name: string; value: string } | null;
+  upstreamAuth: { name: string; value: string } | null;
   signingSecret: string;
-  previousSigningSecret?: string | null;
+  /** Set only during a rotation's grace period. */
+  previousSigningSecret: string | null;
   timeoutMs: number;
   maxResponseBytes: number;
 };
@@ -48,21 +49,15 @@ export async function sendSignedCall(args: {
   }
   const headers = buildCrochetHeaders({
     body: args.body,
-    ...(args.bodySha256 ? { bodySha256: args.bodySha256 } : {}),
+    bodySha256: args.bodySha256,
     requestId: args.requestId,
     listingId: target.listingId,
     buyerId: args.buyerId,
     timestamp: args.now.toISOString(),
     secret: target.signingSecret,
-    ...(target.previousSigningSecret ? { previousSecret: target.previousSigningSecret } : {}),
-    ...(args.relayRequestId ? { relayRequestId: args.relayRequestId } : {}),
+    previousSecret: target.previousSigningSecret ?? undefined,
+    relayRequestId: args.relayRequestId,
   });
   if (target.upstreamAuth) headers[target.upstreamAuth.name] = target.upstreamAuth.value;
-  return postToUpstream(vetted, {
-    headers,
-    body: args.body,
-    timeoutMs: target.timeoutMs,
-    maxResponseBytes: target.maxResponseBytes,
-    ...(args.tlsCa ? { tlsCa: args.tlsCa } : {}),
-  });
+  return postToUpstream(vetted, { headers, body: args.body, timeoutMs: target.timeoutMs, maxResponseBytes: target.maxResponseBytes, tlsCa: args.tlsCa });
 }
