@@ -2,6 +2,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Hex } from 'viem';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
+import { allowSlowSetup } from '../support/timeouts.ts';
+
+allowSlowSetup();
 
 let m: PaidMarket;
 beforeAll(async () => {

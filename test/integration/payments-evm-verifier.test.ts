@@ -5,6 +5,9 @@ import { AppError } from '../../src/shared/app-error.ts';
 import { createEvmVerifier, type EvmVerifier } from '../../src/modules/payments/evm-verifier.ts';
 import { startAnvil, type AnvilAccount, type AnvilChain } from '../support/anvil.ts';
 import { deployTestToken, payUsdcEvm, type TestToken } from '../support/usdc.ts';
+import { allowSlowSetup } from '../support/timeouts.ts';
+
+allowSlowSetup();
 
 const PRICE = 250_000n; // 0.25 USDC
 let chain: AnvilChain;

@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { address, type KeyPairSigner } from '@solana/kit';
 import { payUsdcSolana } from '../support/solana-pay.ts';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
+import { allowSlowSetup } from '../support/timeouts.ts';
+
+allowSlowSetup();
 
 let m: PaidMarket;
 let payer: KeyPairSigner;

@@ -7,6 +7,9 @@ import type { PaymentVerification } from '../../src/modules/payments/verificatio
 import { createSolanaVerifier, type SolanaVerifier } from '../../src/modules/payments/solana-verifier.ts';
 import { payUsdcSolana, type PayUsdcSolanaArgs } from '../support/solana-pay.ts';
 import { startSolanaRpc, type SolanaTestChain } from '../support/solana-rpc.ts';
+import { allowSlowSetup } from '../support/timeouts.ts';
+
+allowSlowSetup();
 
 const PRICE = 250_000n; // 0.25 USDC
 let chain: SolanaTestChain;

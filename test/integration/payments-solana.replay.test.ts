@@ -5,6 +5,9 @@ import { createListing } from '../support/listings.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
 import { payUsdcSolana } from '../support/solana-pay.ts';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
+import { allowSlowSetup } from '../support/timeouts.ts';
+
+allowSlowSetup();
 
 let m: PaidMarket;
 let payer: KeyPairSigner;

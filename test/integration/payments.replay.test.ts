@@ -4,6 +4,9 @@ import type { Hex } from 'viem';
 import * as Payments from '../../src/modules/payments/service.ts';
 import { masterKeyToBase64 } from '../../src/modules/vault/envelope.ts';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
+import { allowSlowSetup } from '../support/timeouts.ts';
+
+allowSlowSetup();
 
 let m: PaidMarket;
 beforeAll(async () => {

@@ -7,6 +7,9 @@ import { createListing } from '../support/listings.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
 import { deployTestToken, type TestToken } from '../support/usdc.ts';
 import { evmWallet } from '../support/wallets.ts';
+import { allowSlowSetup } from '../support/timeouts.ts';
+
+allowSlowSetup();
 
 let chain: AnvilChain;
 let usdc: TestToken;

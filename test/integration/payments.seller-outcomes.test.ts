@@ -6,6 +6,9 @@ import type { Hex } from 'viem';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
 import { createListing } from '../support/listings.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
+import { allowSlowSetup } from '../support/timeouts.ts';
+
+allowSlowSetup();
 
 const PAID_RESPONSE_TTL_SECONDS = 3600;
 /** In the seller's reply only: it must never be on disk in clear. */

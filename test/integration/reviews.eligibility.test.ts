@@ -7,6 +7,9 @@ import { createListing } from '../support/listings.ts';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
 import { evmWallet, solanaWallet } from '../support/wallets.ts';
+import { allowSlowSetup } from '../support/timeouts.ts';
+
+allowSlowSetup();
 
 const DAY_MS = 86_400_000;
 const goodReview = { accuracy_rating: 5, reliability_rating: 4, value_rating: 3, title: 'Fast and right', comment: 'Answered every city.' };

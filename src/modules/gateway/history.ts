@@ -36,11 +36,13 @@ const RETRY_AFTER_MS = 1_000;
 const MAX_QUEUED_ROWS = 100_000;
 
 /**
- * Write-behind history: free calls are batched into one transaction every 25 ms, which keeps a
+ * Write-behind history: attempts are batched into one transaction every 25 ms, which keeps a
  * SQLite write off each call's path. Longer intervals were measured too: a little less work per
  * row, but longer event-loop stalls per flush and a bigger loss window on a crash. Nothing is lost
  * on a clean shutdown (the app flushes on stop) and readers flush first, so history is never seen
- * stale; a crash can lose the last batch of free-call rows, never a paid one.
+ * stale. A crash can lose the last batch. Money never depends on these rows: a settlement writes
+ * its attempt's row in the settlement transaction and a handled paid call writes its final row
+ * with the release (`writeNow`); refusals, 402s, pending replies and seller failures are batched.
  */
 export function createHistoryWriter(
   sqlite: Database,
