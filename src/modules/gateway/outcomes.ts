@@ -80,32 +80,34 @@ export type ListingUsage = { callsTotal: number; callsSucceeded: number; p50Late
 
 /**
  * Usage of one listing: calls forwarded to the seller and those answered 2xx (all time), and the
- * median upstream latency of calls answered 2xx since `latencySinceIso`.
+ * median upstream latency of calls answered 2xx since `latencySinceIso`. Read through the seller's
+ * index (a listing's seller never changes): history keeps no listing index, one B-tree fewer to
+ * update on every gateway call, and this runs only in the periodic recompute.
  */
-export function listingUsage(deps: CoreDeps, listingId: string, latencySinceIso: string): ListingUsage {
+export function listingUsage(deps: CoreDeps, listing: { id: string; sellerId: string }, latencySinceIso: string): ListingUsage {
   flushHistory(deps);
   const { sqlite } = deps.db;
   const counts = sqlite
-    .query<{ total: number; succeeded: number | null }, [string]>(
+    .query<{ total: number; succeeded: number | null }, [string, string]>(
       `SELECT COUNT(*) AS total, SUM(status = 'completed') AS succeeded FROM gateway_requests
-       WHERE listing_id = ? AND status IN (${STATUS_LIST})`,
+       WHERE seller_id = ? AND listing_id = ? AND status IN (${STATUS_LIST})`,
     )
-    .get(listingId);
+    .get(listing.sellerId, listing.id);
   const recent = sqlite
-    .query<{ n: number }, [string, string]>(
+    .query<{ n: number }, [string, string, string]>(
       `SELECT COUNT(*) AS n FROM gateway_requests
-       WHERE listing_id = ? AND created_at >= ? AND status = 'completed' AND upstream_latency_ms IS NOT NULL`,
+       WHERE seller_id = ? AND listing_id = ? AND created_at >= ? AND status = 'completed' AND upstream_latency_ms IS NOT NULL`,
     )
-    .get(listingId, latencySinceIso)?.n ?? 0;
+    .get(listing.sellerId, listing.id, latencySinceIso)?.n ?? 0;
   // Lower median: the middle value for odd counts, the lower of the two middle ones for even counts.
   const p50 = recent === 0
     ? null
     : sqlite
-        .query<{ ms: number }, [string, string, number]>(
+        .query<{ ms: number }, [string, string, string, number]>(
           `SELECT upstream_latency_ms AS ms FROM gateway_requests
-           WHERE listing_id = ? AND created_at >= ? AND status = 'completed' AND upstream_latency_ms IS NOT NULL
+           WHERE seller_id = ? AND listing_id = ? AND created_at >= ? AND status = 'completed' AND upstream_latency_ms IS NOT NULL
            ORDER BY upstream_latency_ms LIMIT 1 OFFSET ?`,
         )
-        .get(listingId, latencySinceIso, Math.floor((recent - 1) / 2))?.ms ?? null;
+        .get(listing.sellerId, listing.id, latencySinceIso, Math.floor((recent - 1) / 2))?.ms ?? null;
   return { callsTotal: counts?.total ?? 0, callsSucceeded: counts?.succeeded ?? 0, p50LatencyMs: p50 };
 }

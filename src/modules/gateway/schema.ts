@@ -24,10 +24,10 @@ export const gatewayRequests = sqliteTable(
     errorCode: text('error_code'),
     createdAt: text('created_at').notNull(),
   },
+  // No listing index: listing filters go through the buyer or seller index (see listingUsage).
   (t) => [
     index('gateway_requests_buyer').on(t.buyerId, t.createdAt),
     index('gateway_requests_seller').on(t.sellerId, t.createdAt),
-    index('gateway_requests_listing').on(t.listingId, t.createdAt),
   ],
 );
 

@@ -84,7 +84,10 @@ export function recomputeScores(deps: CoreDeps): RecomputeResult {
   }
 
   const latencySince = new Date(now.getTime() - LATENCY_WINDOW_DAYS * DAY_MS).toISOString();
-  const usage = [...listingIds].sort().map((id) => [id, Gateway.listingUsage(deps, id, latencySince)] as const);
+  const usage = [...listingIds].sort().flatMap((id) => {
+    const listing = Listings.reviewTarget(deps, id);
+    return listing ? [[id, Gateway.listingUsage(deps, { id, sellerId: listing.ownerProfileId }, latencySince)] as const] : [];
+  });
   immediate(deps.db.sqlite, () => {
     for (const [id, u] of usage) Listings.setListingUsage(deps, id, u);
   });
