@@ -5,9 +5,8 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 /** True when `bytes` are one JSON document in valid UTF-8 (blank is not JSON). */
 export function isJsonBytes(bytes: Uint8Array): boolean {
   try {
-    const text = STRICT_UTF8.decode(bytes);
-    if (text.trim() === '') return false;
-    JSON.parse(text);
+    // Blank text throws too: JSON.parse accepts exactly one value, surrounded by whitespace only.
+    JSON.parse(STRICT_UTF8.decode(bytes));
     return true;
   } catch {
     return false;

@@ -167,6 +167,7 @@ test('refusals: unknown listing 404, non-active 409, disabled endpoint 409, not 
   await refused(await callGateway('nope', '{}'), 404, 'NOT_FOUND');
   await refused(await callGateway(listing.id, 'not json'), 400, 'INVALID_JSON');
   await refused(await callGateway(listing.id, ''), 400, 'INVALID_JSON');
+  await refused(await callGateway(listing.id, ' \n\t '), 400, 'INVALID_JSON');
   await t.call('PUT', `/api/v1/listings/${listing.id}/endpoint`, { key: seller.key, body: { max_request_bytes: 1024 } });
   await refused(await callGateway(listing.id, JSON.stringify({ x: 'y'.repeat(2000) })), 413, 'PAYLOAD_TOO_LARGE');
   await t.call('PUT', `/api/v1/listings/${listing.id}/endpoint`, { key: seller.key, body: { status: 'disabled' } });
