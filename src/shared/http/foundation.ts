@@ -52,6 +52,17 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array<Arr
   return bytes;
 }
 
+/** Every API body is JSON, whatever Content-Type says (agents often send curl's form default). */
+async function parseJsonBody(request: Request, limit: number): Promise<unknown> {
+  const bytes = await readBody(request, limit);
+  if (bytes.byteLength === 0) return {};
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+  } catch {
+    throw CommonErrors.invalidJson();
+  }
+}
+
 /** The request id of a request that passed through the foundation plugin. */
 export const requestIdOf = (request: Request) => metaOf.get(request)?.id ?? 'unknown';
 
@@ -91,19 +102,14 @@ export function foundationPlugin(deps: FoundationDeps) {
         if (declared > limit) throw CommonErrors.payloadTooLarge(limit);
       }
     })
-    .onParse({ as: 'global' }, async ({ request }) => {
+    // Not async: a gateway call gets its answer without a promise to await (Elysia awaits only
+    // what is one), on the hottest route.
+    .onParse({ as: 'global' }, ({ request }) => {
       // The gateway gets the raw bytes (it forwards them exactly); its own per-endpoint limit follows.
       // The gateway reads its own body once the caller is authenticated and the listing's limit is
       // known (readRequestBody): anonymous callers never get a byte buffered.
       if (GATEWAY_PATH.test(pathOf(request.url))) return {};
-      // Every API body is JSON, whatever Content-Type says (agents often send curl's form default).
-      const bytes = await readBody(request, deps.maxBodyBytes);
-      if (bytes.byteLength === 0) return {};
-      try {
-        return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-      } catch {
-        throw CommonErrors.invalidJson();
-      }
+      return parseJsonBody(request, deps.maxBodyBytes);
     })
     .onError({ as: 'global' }, ({ code, error, request, set }) => {
       const id = requestIdOf(request);
