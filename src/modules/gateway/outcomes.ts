@@ -79,35 +79,38 @@ export function historyPositionOf(deps: CoreDeps, requestId: string): number | n
 export type ListingUsage = { callsTotal: number; callsSucceeded: number; p50LatencyMs: number | null };
 
 /**
- * Usage of one listing: calls forwarded to the seller and those answered 2xx (all time), and the
- * median upstream latency of calls answered 2xx since `latencySinceIso`. Read through the seller's
- * index (a listing's seller never changes): history keeps no listing index, one B-tree fewer to
- * update on every gateway call, and this runs only in the periodic recompute.
+ * Usage of each of a seller's listings that has calls: calls forwarded to the seller and those
+ * answered 2xx (all time), and the median upstream latency of calls answered 2xx since
+ * `latencySinceIso`. One pass over the seller's history through the seller index (a listing's
+ * seller never changes): history keeps no listing index, one B-tree fewer to update on every
+ * gateway call, and asking per listing would read the seller's rows once per listing.
  */
-export function listingUsage(deps: CoreDeps, listing: { id: string; sellerId: string }, latencySinceIso: string): ListingUsage {
+export function sellerListingsUsage(deps: CoreDeps, sellerId: string, latencySinceIso: string): Map<string, ListingUsage> {
   flushHistory(deps);
   const { sqlite } = deps.db;
+  const usage = new Map<string, ListingUsage>();
   const counts = sqlite
-    .query<{ total: number; succeeded: number | null }, [string, string]>(
-      `SELECT COUNT(*) AS total, SUM(status = 'completed') AS succeeded FROM gateway_requests
-       WHERE seller_id = ? AND listing_id = ? AND status IN (${STATUS_LIST})`,
+    .query<{ listingId: string; total: number; succeeded: number }, [string]>(
+      `SELECT listing_id AS listingId, COUNT(*) AS total, SUM(status = 'completed') AS succeeded FROM gateway_requests
+       WHERE seller_id = ? AND status IN (${STATUS_LIST}) GROUP BY listing_id`,
     )
-    .get(listing.sellerId, listing.id);
-  const recent = sqlite
-    .query<{ n: number }, [string, string, string]>(
-      `SELECT COUNT(*) AS n FROM gateway_requests
-       WHERE seller_id = ? AND listing_id = ? AND created_at >= ? AND status = 'completed' AND upstream_latency_ms IS NOT NULL`,
-    )
-    .get(listing.sellerId, listing.id, latencySinceIso)?.n ?? 0;
+    .all(sellerId);
+  for (const c of counts) usage.set(c.listingId, { callsTotal: c.total, callsSucceeded: c.succeeded, p50LatencyMs: null });
   // Lower median: the middle value for odd counts, the lower of the two middle ones for even counts.
-  const p50 = recent === 0
-    ? null
-    : sqlite
-        .query<{ ms: number }, [string, string, string, number]>(
-          `SELECT upstream_latency_ms AS ms FROM gateway_requests
-           WHERE seller_id = ? AND listing_id = ? AND created_at >= ? AND status = 'completed' AND upstream_latency_ms IS NOT NULL
-           ORDER BY upstream_latency_ms LIMIT 1 OFFSET ?`,
-        )
-        .get(listing.sellerId, listing.id, latencySinceIso, Math.floor((recent - 1) / 2))?.ms ?? null;
-  return { callsTotal: counts?.total ?? 0, callsSucceeded: counts?.succeeded ?? 0, p50LatencyMs: p50 };
+  const medians = sqlite
+    .query<{ listingId: string; ms: number }, [string, string]>(
+      `SELECT listingId, ms FROM (
+         SELECT listing_id AS listingId, upstream_latency_ms AS ms,
+           ROW_NUMBER() OVER (PARTITION BY listing_id ORDER BY upstream_latency_ms) AS rn,
+           COUNT(*) OVER (PARTITION BY listing_id) AS n
+         FROM gateway_requests
+         WHERE seller_id = ? AND created_at >= ? AND status = 'completed' AND upstream_latency_ms IS NOT NULL
+       ) WHERE rn = (n + 1) / 2`,
+    )
+    .all(sellerId, latencySinceIso);
+  for (const m of medians) {
+    const u = usage.get(m.listingId);
+    if (u) u.p50LatencyMs = m.ms;
+  }
+  return usage;
 }

@@ -18,7 +18,7 @@ import type { GatewayRequestRow, GatewayStatus } from './schema.ts';
 
 export { getGatewayRequest, type GatewayRequestView, listGatewayRequests } from './history-queries.ts';
 export {
-  findCompletedCall, historyPositionOf, listingUsage, outcomesAfter,
+  findCompletedCall, historyPositionOf, outcomesAfter, sellerListingsUsage,
   SELLER_OUTCOME_STATUSES, type GatewayOutcome, type ListingUsage, type SellerOutcomeStatus,
 } from './outcomes.ts';
 

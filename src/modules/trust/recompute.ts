@@ -84,9 +84,16 @@ export function recomputeScores(deps: CoreDeps): RecomputeResult {
   }
 
   const latencySince = new Date(now.getTime() - LATENCY_WINDOW_DAYS * DAY_MS).toISOString();
-  const usage = [...listingIds].sort().flatMap((id) => {
-    const listing = Listings.reviewTarget(deps, id);
-    return listing ? [[id, Gateway.listingUsage(deps, { id, sellerId: listing.ownerProfileId }, latencySince)] as const] : [];
+  // One read per seller, whatever the number of its listings that had calls.
+  const bySeller = new Map<string, string[]>();
+  for (const id of [...listingIds].sort()) {
+    const owner = Listings.reviewTarget(deps, id)?.ownerProfileId;
+    if (owner !== undefined) bySeller.set(owner, [...(bySeller.get(owner) ?? []), id]);
+  }
+  const none: Gateway.ListingUsage = { callsTotal: 0, callsSucceeded: 0, p50LatencyMs: null };
+  const usage = [...bySeller].flatMap(([sellerId, ids]) => {
+    const ofSeller = Gateway.sellerListingsUsage(deps, sellerId, latencySince);
+    return ids.map((id) => [id, ofSeller.get(id) ?? none] as const);
   });
   immediate(deps.db.sqlite, () => {
     for (const [id, u] of usage) Listings.setListingUsage(deps, id, u);
