@@ -1,6 +1,7 @@
 // Gateway throughput at 32 concurrent connections (autocannon, in its own process):
 // (a) the seller stub directly, (b) a bare signing proxy, (c) the Crochet gateway on a free
-// listing, recording history. Prints req/s, p50/p99 and the ratios c/b and c/a.
+// listing, recording history. Prints req/s, p50/p99 and the ratios c/b and c/a. A diagnostic (d),
+// Crochet's HTTP stack and forwarding path without any per-caller work, splits the c/b gap in two.
 // Run directly: `bun test/bench/gateway.ts [seconds per round]`.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +42,7 @@ export async function runGatewayBench(seconds = 5, log: (line: string) => void =
   const stub = await startPrinting(['bun', 'test/bench/servers/seller-stub.ts']);
   const stubUrl = `http://127.0.0.1:${stub.port}/forecast`;
   const proxy = await startPrinting(['bun', 'test/bench/servers/signing-proxy.ts', stubUrl]);
+  const forwarding = await startPrinting(['bun', 'test/bench/servers/forwarding-only.ts', stubUrl]);
   const port = freePort();
   const crochet = Bun.spawn(['bun', 'src/main.ts', 'serve', '--port', String(port), '--host', '127.0.0.1'], {
     cwd: ROOT,
@@ -82,14 +84,21 @@ export async function runGatewayBench(seconds = 5, log: (line: string) => void =
 
     // Two cores run the load generator, the targets and the seller: single runs are noisy, so
     // the three targets are measured in interleaved rounds and each reports its median round.
-    const targets = { a: () => load(stubUrl, seconds), b: () => load(`http://127.0.0.1:${proxy.port}/`, seconds), c: () => load(gatewayUrl, seconds, auth) };
+    const targets = {
+      a: () => load(stubUrl, seconds),
+      b: () => load(`http://127.0.0.1:${proxy.port}/`, seconds),
+      c: () => load(gatewayUrl, seconds, auth),
+      d: () => load(`http://127.0.0.1:${forwarding.port}/api/v1/gateway/bench`, seconds),
+    };
+    type Target = keyof typeof targets;
     for (const run of Object.values(targets)) await run(); // warm-up round, discarded
-    const rounds: Record<'a' | 'b' | 'c', Load[]> = { a: [], b: [], c: [] };
-    for (let round = 0; round < ROUNDS; round++) for (const [name, run] of Object.entries(targets)) rounds[name as 'a' | 'b' | 'c'].push(await run());
+    const rounds: Record<Target, Load[]> = { a: [], b: [], c: [], d: [] };
+    for (let round = 0; round < ROUNDS; round++) for (const [name, run] of Object.entries(targets)) rounds[name as Target].push(await run());
     const median = (xs: Load[]) => [...xs].sort((x, y) => x.rps - y.rps)[Math.floor(xs.length / 2)] as Load;
     const a = median(rounds.a);
     const b = median(rounds.b);
     const c = median(rounds.c);
+    const d = median(rounds.d);
 
     const row = (name: string, r: Load) => `${name.padEnd(34)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   errors ${r.errors + r.non2xx}`;
     log(`gateway throughput, ${CONNECTIONS} connections, median of ${ROUNDS} interleaved ${seconds} s rounds (autocannon)`);
@@ -97,11 +106,15 @@ export async function runGatewayBench(seconds = 5, log: (line: string) => void =
     log(row('(b) bare signing proxy', b));
     log(row('(c) Crochet gateway (free listing)', c));
     log(`ratio c/b = ${(c.rps / b.rps).toFixed(2)} (target ≥ 0.80)   ratio c/a = ${(c.rps / a.rps).toFixed(2)}`);
-    return { a, b, c, cOverB: c.rps / b.rps, cOverA: c.rps / a.rps };
+    log(row('(d) diagnostic: forwarding only', d));
+    log(`  d/b = ${(d.rps / b.rps).toFixed(2)}: Elysia, the foundation hooks and the gateway's upstream client (re-vet, pinning, deadline, caps, JSON check)`);
+    log(`  c/d = ${(c.rps / d.rps).toFixed(2)}: authentication, limits, listing lookup, body check and history on top`);
+    return { a, b, c, d, cOverB: c.rps / b.rps, cOverA: c.rps / a.rps };
   } finally {
     crochet.kill('SIGTERM');
     await crochet.exited;
     proxy.proc.kill();
+    forwarding.proc.kill();
     stub.proc.kill();
   }
 }

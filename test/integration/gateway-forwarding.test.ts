@@ -93,6 +93,35 @@ test('the upstream auth header is sent when configured', async () => {
   expect(stub.calls[before]!.headers['x-seller-key']).toBe('seller-upstream-token');
 });
 
+test('a proxy named in the server environment never carries a seller call', async () => {
+  const listing = await listingFor('/ok');
+  let proxied = 0;
+  const proxy = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => (proxied++, Response.json({ via: 'proxy' })) });
+  const names = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'] as const;
+  const saved = Object.fromEntries(names.map((n) => [n, process.env[n]]));
+  for (const n of names) process.env[n] = n.toLowerCase().startsWith('no_') ? '' : `http://127.0.0.1:${proxy.port}`;
+  try {
+    // The environment proxy is live: a plain fetch from this process goes through it.
+    expect(await (await fetch(stub.url('/ok'), { method: 'POST', body: '{}' })).json()).toEqual({ via: 'proxy' });
+    const before = stub.calls.length;
+    // The buyer's own call opts out, so that only the gateway's upstream call could meet the proxy.
+    const res = await fetch(`http://127.0.0.1:${t.app.server?.port}/api/v1/gateway/${listing.id}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${buyer.key}`, 'content-type': 'application/json' },
+      body: '{"via":"gateway"}',
+      proxy: false,
+    } as BunFetchRequestInit);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ echo: '{"via":"gateway"}', verified: true });
+    expect(stub.calls.length).toBe(before + 1);
+    expect(proxied).toBe(1);
+  } finally {
+    for (const n of names) if (saved[n] === undefined) delete process.env[n];
+    else process.env[n] = saved[n];
+    proxy.stop(true);
+  }
+});
+
 describe('status mapping', () => {
   test.each([
     ['/ok', 200, null, 'completed'],
