@@ -247,7 +247,7 @@ test('history: visible to buyer and seller with bytes and latencies, invisible t
   expect(sellerView.json.data.length).toBeGreaterThan(0);
   expect(sellerView.json.data.every((r: { seller_id: string; status: string }) => r.seller_id === seller.profile.id && r.status === 'completed')).toBe(true);
   expect((await t.call('GET', '/api/v1/gateway-requests', { key: stranger.key })).json.pagination.total).toBe(0);
-  const future = new Date(Date.now() + 3_600_000).toISOString();
+  const future = new Date(t.clock.now().getTime() + 3_600_000).toISOString();
   expect((await t.call('GET', `/api/v1/gateway-requests?since=${future}`, { key: buyer.key })).json.data).toEqual([]);
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { createTestApp, registerAgent, type TestContext } from '../support/app.ts';
+import { createTestApp, registerAgent, startOfUtcDay, type TestContext } from '../support/app.ts';
 import { createListing } from '../support/listings.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
 import { evmWallet, solanaWallet } from '../support/wallets.ts';
@@ -34,7 +34,7 @@ describe('endpoint tests in the Crochet Score', () => {
   const sansEvents = ({ events_considered: _n, profile_id: _id, ...s }: Score) => s;
 
   beforeAll(async () => {
-    t = await createTestApp({ CROCHET_CRON_SECRET: CRON_SECRET, CROCHET_ALLOW_PRIVATE_UPSTREAMS: '1', CROCHET_RATE_LIMIT_GATEWAY_PER_MIN: '0', CROCHET_RATE_LIMIT_LISTING_PER_MIN: '0' });
+    t = await createTestApp({ CROCHET_CRON_SECRET: CRON_SECRET, CROCHET_ALLOW_PRIVATE_UPSTREAMS: '1', CROCHET_RATE_LIMIT_GATEWAY_PER_MIN: '0', CROCHET_RATE_LIMIT_LISTING_PER_MIN: '0' }, { clockStart: startOfUtcDay() });
     t.listen();
     const route = (name: string) => () => (down.has(name) ? Response.json({ error: 'down' }, { status: 500 }) : Response.json({ ok: true }));
     stub = startSellerStub({ now: () => t.clock.now(), routes: { '/failing': route('/failing'), '/passing': route('/passing'), '/untested': route('/untested') } });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { masterKeyToBase64 } from '../../src/modules/vault/envelope.ts';
-import { createTestApp, registerAgent, type TestContext } from '../support/app.ts';
+import { createTestApp, registerAgent, startOfUtcDay, type TestContext } from '../support/app.ts';
 import { createListing } from '../support/listings.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
 import { evmWallet, solanaWallet } from '../support/wallets.ts';
@@ -74,7 +74,7 @@ describe('scores from real gateway calls', () => {
   let listingId: string;
 
   beforeAll(async () => {
-    t = await createTestApp({ CROCHET_CRON_SECRET: CRON_SECRET, CROCHET_ALLOW_PRIVATE_UPSTREAMS: '1', CROCHET_RATE_LIMIT_GATEWAY_PER_MIN: '0', CROCHET_RATE_LIMIT_LISTING_PER_MIN: '0' });
+    t = await createTestApp({ CROCHET_CRON_SECRET: CRON_SECRET, CROCHET_ALLOW_PRIVATE_UPSTREAMS: '1', CROCHET_RATE_LIMIT_GATEWAY_PER_MIN: '0', CROCHET_RATE_LIMIT_LISTING_PER_MIN: '0' }, { clockStart: startOfUtcDay() });
     t.listen();
     stub = startSellerStub({ now: () => t.clock.now(), routes: { '/ok': () => Response.json({ ok: true }), '/boom': () => Response.json({}, { status: 500 }) } });
     seller = await registerAgent(t.call, evmWallet(), 'Score Seller');
@@ -188,7 +188,7 @@ describe('listing search uses scores and ratings', () => {
   const sellers: Partial<Record<'star' | 'fair' | 'fresh', Agent>> = {};
 
   beforeAll(async () => {
-    t = await createTestApp({ CROCHET_CRON_SECRET: CRON_SECRET, CROCHET_ALLOW_PRIVATE_UPSTREAMS: '1', CROCHET_RATE_LIMIT_GATEWAY_PER_MIN: '0', CROCHET_RATE_LIMIT_LISTING_PER_MIN: '0' });
+    t = await createTestApp({ CROCHET_CRON_SECRET: CRON_SECRET, CROCHET_ALLOW_PRIVATE_UPSTREAMS: '1', CROCHET_RATE_LIMIT_GATEWAY_PER_MIN: '0', CROCHET_RATE_LIMIT_LISTING_PER_MIN: '0' }, { clockStart: startOfUtcDay() });
     t.listen();
     stub = startSellerStub({ now: () => t.clock.now(), routes: { '/ok': () => Response.json({ ok: true }) } });
     for (const name of ['star', 'fair', 'fresh'] as const) {

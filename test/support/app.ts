@@ -33,10 +33,10 @@ export type TestContext = Awaited<ReturnType<typeof createTestApp>>;
  * A fresh app on a fresh SQLite file in a temp folder, with a manual clock and an in-memory log.
  * `call` goes through `app.handle` (in-process) or, after `listen()`, over real HTTP.
  */
-export async function createTestApp(env: Record<string, string> = {}, options: { resolveHost?: Resolver } = {}) {
+export async function createTestApp(env: Record<string, string> = {}, options: { resolveHost?: Resolver; clockStart?: Date } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'crochet-test-'));
   const config = loadConfig({ env: { ...TEST_ENV, CROCHET_DATA_DIR: dir, CROCHET_PUBLIC_URL: 'http://localhost:8787', ...env } });
-  const clock = manualClock(new Date());
+  const clock = manualClock(options.clockStart ?? new Date());
   const logger = memoryLogger();
   const db = openDatabase(join(dir, 'crochet.db'));
   const masterKey = generateMasterKey();
@@ -90,6 +90,13 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
     },
   };
 }
+
+/**
+ * The start of today's UTC day. Score recency counts from the start of an event's UTC day, so a
+ * test that expects exact score components starts its clock here: from the current time of day
+ * they drift by up to half a point in the afternoon.
+ */
+export const startOfUtcDay = (d = new Date()) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
 
 /** Tests never touch real DNS: `localhost` is loopback, every other name does not resolve. */
 export const loopbackOnlyResolver: Resolver = async (hostname) => (hostname === 'localhost' ? ['127.0.0.1'] : []);
