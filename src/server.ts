@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPublicClient, http, type PublicClient } from 'viem';
 import { createApp } from './app.ts';
+import * as Gateway from './modules/gateway/service.ts';
+import * as Listings from './modules/listings/service.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/open.ts';
 import { loadMasterKey } from './modules/vault/master-key.ts';
@@ -79,6 +81,11 @@ export function startServer(config: Config, logger: Logger = createLogger(config
       logger.info('shutting down: draining in-flight requests');
       // app.stop runs the modules' onStop hooks (history flush, sweep timer) after the drain.
       await app.stop(false);
+      // That drain waits for open connections only: calls whose buyer hung up may still be waiting
+      // on their seller (at most an endpoint's timeout), and record their rows when they end.
+      if (!(await Gateway.drainGatewayCalls(deps.db.sqlite, Listings.MAX_UPSTREAM_TIMEOUT_MS + 5_000))) {
+        logger.warn('shutting down with gateway calls still running; their history rows are lost');
+      }
       deps.db.sqlite.close();
       logger.info('stopped');
     })());

@@ -6,6 +6,7 @@ import { systemResolver, type Resolver } from '../../shared/upstream/guard.ts';
 import { cachedResolver } from '../../shared/upstream/resolver-cache.ts';
 import { readRequestBody } from '../../shared/http/foundation.ts';
 import { createHistoryWriter } from './history.ts';
+import { trackInFlightCalls } from './in-flight.ts';
 import * as model from './model.ts';
 import * as Gateway from './service.ts';
 import * as Payments from '../payments/service.ts';
@@ -25,6 +26,7 @@ export function gatewayModule(deps: GatewayModuleDeps) {
     buyerLimiter: createRateLimiter(deps.config.rate_limit_gateway_per_min, 60_000),
     listingLimiter: createRateLimiter(deps.config.rate_limit_listing_per_min, 60_000),
   };
+  const inFlight = trackInFlightCalls(deps.db.sqlite);
   return new Elysia({ prefix: '/api/v1', tags: ['gateway'] })
     .use(deps.auth)
     .onStop(() => gw.history.flush())
@@ -34,15 +36,21 @@ export function gatewayModule(deps: GatewayModuleDeps) {
         // Raw bytes, read by the service once the caller and the listing's limit are known: the
         // seller must receive exactly what the buyer sent, and the hash covers them.
         const declared = Number(request.headers.get('content-length') ?? 0);
-        const reply = await Gateway.handleGatewayCall(gw, {
-          listingId: params.listingId,
-          authorization: request.headers.get('authorization'),
-          readBody: (limit) => readRequestBody(request, limit),
-          declaredBytes: Number.isSafeInteger(declared) ? declared : 0,
-          relayRequestId: request.headers.get('x-crochet-relay-request-id'),
-          paymentTx: request.headers.get('x-crochet-payment-tx'),
-          originCurrency: request.headers.get('x-crochet-origin-currency'),
-        });
+        let reply: Gateway.GatewayReply;
+        inFlight.begin();
+        try {
+          reply = await Gateway.handleGatewayCall(gw, {
+            listingId: params.listingId,
+            authorization: request.headers.get('authorization'),
+            readBody: (limit) => readRequestBody(request, limit),
+            declaredBytes: Number.isSafeInteger(declared) ? declared : 0,
+            relayRequestId: request.headers.get('x-crochet-relay-request-id'),
+            paymentTx: request.headers.get('x-crochet-payment-tx'),
+            originCurrency: request.headers.get('x-crochet-origin-currency'),
+          });
+        } finally {
+          inFlight.end();
+        }
         // Through `set` rather than a Response of our own: Elysia would rebuild a returned Response
         // around its body stream to add X-Request-Id, which costs a fifth of a gateway call.
         set.status = reply.httpStatus;

@@ -17,6 +17,7 @@ import type { GatewayRequestRow, GatewayStatus } from './schema.ts';
 
 
 export { getGatewayRequest, type GatewayRequestView, listGatewayRequests } from './history-queries.ts';
+export { drainGatewayCalls } from './in-flight.ts';
 export {
   findCompletedCall, historyPositionOf, outcomesAfter, sellerListingsUsage,
   SELLER_OUTCOME_STATUSES, type GatewayOutcome, type ListingUsage, type SellerOutcomeStatus,

@@ -18,6 +18,7 @@ import { findListing, presentListing, requireOwnedListing } from './store.ts';
 import { forgetGatewayTarget } from './target-cache.ts';
 
 export { createListingChallenge } from './challenges.ts';
+export { MAX_TIMEOUT_MS as MAX_UPSTREAM_TIMEOUT_MS } from './model.ts';
 export { getGatewayTarget, type GatewayTarget } from './gateway-target.ts';
 export { getEndpointMetadata, rotateSigningSecret, testEndpoint, updateEndpoint } from './endpoint.ts';
 export { endpointTestPositionOf, endpointTestsAfter, type EndpointTestRecord } from './endpoint-tests.ts';
