@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Subprocess } from 'bun';
 import { freePort } from '../support/binary.ts';
 import { createListing } from '../support/listings.ts';
-import { registerAgent, type CallOptions } from '../support/app.ts';
+import { httpCaller, registerAgent } from '../support/app.ts';
 import { evmWallet } from '../support/wallets.ts';
 
 const ROOT = join(import.meta.dir, '../..');
@@ -67,15 +67,7 @@ export async function runGatewayBench(seconds = 5, log: (line: string) => void =
       if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) break;
       await Bun.sleep(50);
     }
-    const call = async (method: string, path: string, opts: CallOptions = {}) => {
-      const res = await fetch(base + path, {
-        method,
-        headers: { 'content-type': 'application/json', ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}) },
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      });
-      const text = await res.text();
-      return { status: res.status, headers: res.headers, text, json: JSON.parse(text) };
-    };
+    const call = httpCaller(base);
     const seller = await registerAgent(call, evmWallet(), 'Bench Seller');
     const buyer = await registerAgent(call, evmWallet(), 'Bench Buyer');
     const listing = await createListing(call, seller.key, { private_endpoint_url: stubUrl });

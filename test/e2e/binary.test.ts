@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { proveWallet } from '../support/app.ts';
+import { httpCaller, proveWallet } from '../support/app.ts';
 import { buildBinary, startBinary, type RunningBinary } from '../support/binary.ts';
 import { evmWallet, solanaWallet } from '../support/wallets.ts';
 import { allowSlowSetup } from '../support/timeouts.ts';
@@ -22,15 +22,7 @@ afterAll(() => {
   if (running.proc.exitCode === null) running.proc.kill('SIGKILL');
 });
 
-const call = async (method: string, path: string, opts: { body?: unknown; key?: string } = {}) => {
-  const res = await fetch(running.baseUrl + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}) },
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text, json: JSON.parse(text) };
-};
+const call = httpCaller(() => running.baseUrl);
 
 test('--version prints the version', async () => {
   const proc = Bun.spawn([binary, '--version'], { stdout: 'pipe' });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { DATABASE_FILE, startServer } from '../../src/server.ts';
 import { memoryLogger } from '../../src/shared/logger.ts';
-import { registerAgent, TEST_ENV, type CallOptions } from '../support/app.ts';
+import { httpCaller, registerAgent, TEST_ENV } from '../support/app.ts';
 import { freePort } from '../support/binary.ts';
 import { createListing } from '../support/listings.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
@@ -25,15 +25,7 @@ test('a call whose buyer left is finished and recorded before the database close
     logger,
   );
   const base = `http://127.0.0.1:${server.port}`;
-  const call = async (method: string, path: string, opts: CallOptions = {}) => {
-    const res = await fetch(base + path, {
-      method,
-      headers: { 'content-type': 'application/json', ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}) },
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-    });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, text, json: JSON.parse(text) };
-  };
+  const call = httpCaller(base);
   try {
     const seller = await registerAgent(call, evmWallet(), 'Slow Seller');
     const buyer = await registerAgent(call, solanaWallet(), 'Impatient Buyer');

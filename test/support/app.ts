@@ -46,24 +46,8 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
   let baseUrl: string | null = null;
 
   async function call(method: string, path: string, opts: CallOptions = {}): Promise<CallResult> {
-    const headers: Record<string, string> = { ...opts.headers };
-    let body: string | Uint8Array<ArrayBuffer> | undefined;
-    if (opts.rawBody !== undefined) body = opts.rawBody;
-    else if (opts.body !== undefined) {
-      body = JSON.stringify(opts.body);
-      headers['content-type'] ??= 'application/json';
-    }
-    if (opts.key) headers['authorization'] = `Bearer ${opts.key}`;
-    const init: RequestInit = { method, headers, body };
-    const res = baseUrl ? await fetch(baseUrl + path, init) : await app.handle(new Request('http://localhost' + path, init));
-    const text = await res.text();
-    let json: any = null;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = null;
-    }
-    return { status: res.status, headers: res.headers, text, json };
+    const init = requestInit(method, opts);
+    return callResult(baseUrl ? await fetch(baseUrl + path, init) : await app.handle(new Request('http://localhost' + path, init)));
   }
 
   return {
@@ -89,6 +73,34 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function requestInit(method: string, opts: CallOptions): RequestInit {
+  const headers: Record<string, string> = { ...opts.headers };
+  let body: string | Uint8Array<ArrayBuffer> | undefined;
+  if (opts.rawBody !== undefined) body = opts.rawBody;
+  else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  if (opts.key) headers['authorization'] = `Bearer ${opts.key}`;
+  return { method, headers, body };
+}
+
+async function callResult(res: Response): Promise<CallResult> {
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** Calls over real HTTP to a running server (`base` as a function when its address comes later). */
+export function httpCaller(base: string | (() => string)): Caller {
+  return async (method, path, opts = {}) => callResult(await fetch((typeof base === 'string' ? base : base()) + path, requestInit(method, opts)));
 }
 
 /**
