@@ -212,6 +212,23 @@ test('refusals: unknown listing 404, non-active 409, disabled endpoint 409, not 
   expect(anonymous.headers.get('x-crochet-request-id')).toBeNull();
 });
 
+test('a listing id that is not valid percent-encoding, or too long, is refused with the envelope, never a 500', async () => {
+  const forwarded = stub.calls.length;
+  for (const id of ['%FF', '%', '%E0%A4%A', 'x'.repeat(129)]) {
+    const init = { method: 'POST', headers: { authorization: `Bearer ${buyer.key}`, 'content-type': 'application/json' }, body: '{}' };
+    // In process, Elysia hands the route an undecodable segment as null; the route's schema refuses it.
+    const inProcess = await t.app.handle(new Request(`http://localhost/api/v1/gateway/${id}`, init));
+    expect(inProcess.status).toBe(400);
+    expect(await inProcess.json()).toMatchObject({ success: false, error: { code: 'VALIDATION_FAILED' } });
+    // Over HTTP, Bun's router matches no route for an undecodable segment: 404 with the envelope.
+    const overHttp = await callGateway(id, '{}');
+    const tooLong = id.length > 128;
+    expect(overHttp.status).toBe(tooLong ? 400 : 404);
+    expect(overHttp.json).toMatchObject({ success: false, error: { code: tooLong ? 'VALIDATION_FAILED' : 'NOT_FOUND', recovery: expect.any(Object) } });
+  }
+  expect(stub.calls.length).toBe(forwarded);
+});
+
 test('history: visible to buyer and seller with bytes and latencies, invisible to a third agent', async () => {
   const listing = await listingFor('/ok');
   const body = '{"history":true}';

@@ -59,6 +59,7 @@ export function gatewayModule(deps: GatewayModuleDeps) {
         return reply.body;
       },
       {
+        params: model.gatewayParams,
         detail: {
           summary: "Call a listing: the JSON body is forwarded byte for byte to the seller, whose JSON reply comes back",
           description: 'Authorization: Bearer am_k_… (agent key). Paid listings answer 402 with a payment requirement first.',

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { isoTimeQuery, paginationQuery } from '../../shared/http/envelope.ts';
 import { GATEWAY_STATUSES } from './schema.ts';
 
+// Elysia hands over a path segment it cannot percent-decode as null: refused here with a 400.
+export const gatewayParams = z.object({ listingId: z.string().min(1).max(128) });
 
 export const historyQuery = z.object({
   role: z.enum(['buyer', 'seller']).optional(),
