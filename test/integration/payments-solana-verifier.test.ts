@@ -1,11 +1,12 @@
 // Threat: a buyer gets a paid call forwarded with a Solana transaction that does not really pay for this intent (failed, wrong mint, wrong recipient, no reference, too small, not final), or a third party spoils a payment by spamming its public reference key.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { address, generateKeyPairSigner, getBase58Decoder, isAddress, type Address, type KeyPairSigner } from '@solana/kit';
+import { address, generateKeyPairSigner, getBase58Decoder, isAddress, type Address, type KeyPairSigner, type Signature } from '@solana/kit';
 import { AppError } from '../../src/shared/app-error.ts';
 import { newSolanaReference } from '../../src/modules/payments/reference.ts';
 import type { PaymentVerification } from '../../src/modules/payments/verification-result.ts';
 import { createSolanaVerifier, type SolanaVerifier } from '../../src/modules/payments/solana-verifier.ts';
 import { payUsdcSolana, type PayUsdcSolanaArgs } from '../support/solana-pay.ts';
+import { STATUS_CACHE_SLOTS } from '../support/solana-rpc-methods.ts';
 import { startSolanaRpc, type SolanaTestChain } from '../support/solana-rpc.ts';
 import { allowSlowSetup } from '../support/timeouts.ts';
 
@@ -152,6 +153,17 @@ describe('Solana payment verifier', () => {
     } finally {
       chain.setCommitmentMode('finalized');
     }
+  });
+
+  test('a payment older than the validator status cache is still verified (the buyer retried late)', async () => {
+    const reference = freshReference();
+    const signature = await pay({ reference });
+    chain.ledger.advanceSlots(Number(STATUS_CACHE_SLOTS) + 50);
+    // A plain status query no longer knows it: finality must be read from history.
+    const { value } = await chain.rpc.getSignatureStatuses([signature as Signature]).send();
+    expect(value[0]).toBeNull();
+    expect(await verify(reference)).toMatchObject({ status: 'verified', txRef: signature });
+    expect(await verify(reference, signature)).toMatchObject({ status: 'verified', txRef: signature });
   });
 
   test('a payment only processed is invisible by reference, pending by signature, until confirmed', async () => {

@@ -192,6 +192,11 @@ export class SolanaLedger {
     return loaded;
   }
 
+  /** Lets `count` empty slots pass (about 0.4 s each on a real cluster). */
+  advanceSlots(count: number): void {
+    for (let i = 0; i < count; i++) this.advanceSlot();
+  }
+
   private advanceSlot(): void {
     const clock = this.svm.getClock();
     clock.slot = clock.slot + 1n;

@@ -88,13 +88,17 @@ export const methods: Record<string, Method> = {
     }));
   },
 
-  getSignatureStatuses: ([signatures], { ledger }) => {
+  getSignatureStatuses: ([signatures, config], { ledger }) => {
     if (!Array.isArray(signatures)) throw new RpcError(INVALID_PARAMS, 'Invalid params: expected an array of signatures');
+    // Like a validator: without searchTransactionHistory only its recent status cache answers, and
+    // an older transaction reads as unknown (null).
+    const searchHistory = asConfig(config).searchTransactionHistory === true;
     return withContext(
       ledger,
       signatures.map((signature) => {
         const t = typeof signature === 'string' ? ledger.find(signature) : undefined;
         if (!t) return null;
+        if (!searchHistory && ledger.slot() - t.slot > STATUS_CACHE_SLOTS) return null;
         return {
           slot: t.slot,
           // Validators report null once a transaction is rooted (finalized).
@@ -202,6 +206,9 @@ function encodeAccount(ledger: SolanaLedger, key: Address, config: Config) {
     space: account.space,
   };
 }
+
+/** How many recent slots a validator's status cache covers (MAX_CACHE_ENTRIES in agave). */
+export const STATUS_CACHE_SLOTS = 300n;
 
 function withContext<T>(ledger: SolanaLedger, value: T) {
   return { context: { apiVersion: '2.2.0', slot: ledger.slot() }, value };

@@ -67,7 +67,10 @@ export function createSolanaVerifier(route: SolanaRoute): SolanaVerifier {
   const mint = address(route.mint);
 
   async function statusOf(signature: Signature) {
-    const { value } = await rpcCall(() => rpc.getSignatureStatuses([signature]).send());
+    // With history: a validator's status cache covers only the last few hundred slots (about two
+    // minutes), and an older transaction would read as unknown, so a buyer who retries late would
+    // never settle.
+    const { value } = await rpcCall(() => rpc.getSignatureStatuses([signature], { searchTransactionHistory: true }).send());
     return value[0] ?? null;
   }
 
