@@ -227,6 +227,19 @@ describe('Solana payment verifier', () => {
     expect((error as AppError).message).not.toContain('rpc-secret');
   });
 
+  test('an RPC that never answers is a retryable 503 at the deadline, not a call held forever', async () => {
+    let asked = 0;
+    const hung = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => (asked++, new Promise<Response>(() => {})) });
+    try {
+      const route = { network: chain.network, rpcUrl: `http://127.0.0.1:${hung.port}/`, mint: chain.mint, decimals: 6, commitment: 'finalized' as const };
+      const error = await createSolanaVerifier(route, { rpcTimeoutMs: 200 }).verify({ reference: freshReference(), payToOwner: payTo, amountAtomic: PRICE }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 503, code: 'PAYMENT_RPC_UNAVAILABLE' });
+      expect(asked).toBe(1);
+    } finally {
+      hung.stop(true);
+    }
+  });
+
   test('newSolanaReference returns a distinct 32-byte public key each time', () => {
     const references = new Set(Array.from({ length: 20 }, () => newSolanaReference()));
     expect(references.size).toBe(20);

@@ -14,6 +14,7 @@ import {
   PENDING_RETRY_AFTER_SECONDS,
   invalidPaymentTx,
   paymentRpcUnavailable,
+  RPC_TIMEOUT_MS,
   settlementKey,
   type PaymentVerification,
 } from './verification-result.ts';
@@ -46,8 +47,6 @@ export type EvmVerifier = {
 };
 
 type Transfer = { index: number; contract: string; from: string; to: string; value: bigint };
-
-const RPC_TIMEOUT_MS = 10_000;
 
 /**
  * Checks ERC-20 payments from the receipt and its logs, decoded here rather than trusted from any

@@ -15,6 +15,7 @@ import {
   PENDING_RETRY_AFTER_SECONDS,
   invalidPaymentTx,
   paymentRpcUnavailable,
+  RPC_TIMEOUT_MS,
   settlementKey,
   type PaymentVerification,
 } from './verification-result.ts';
@@ -62,15 +63,16 @@ const signatureList = z.array(
  * Checks Solana Pay style USDC payments from the decoded transaction bytes. Example:
  * `await createSolanaVerifier(route).verify({ reference, payToOwner, amountAtomic, signature })`
  */
-export function createSolanaVerifier(route: SolanaRoute): SolanaVerifier {
+export function createSolanaVerifier(route: SolanaRoute, options: { rpcTimeoutMs?: number } = {}): SolanaVerifier {
   const rpc = createSolanaRpc(route.rpcUrl);
+  const rpcCall = <T>(call: (abortSignal: AbortSignal) => Promise<T>) => callRpc(call, options.rpcTimeoutMs ?? RPC_TIMEOUT_MS);
   const mint = address(route.mint);
 
   async function statusOf(signature: Signature) {
     // With history: a validator's status cache covers only the last few hundred slots (about two
     // minutes), and an older transaction would read as unknown, so a buyer who retries late would
     // never settle.
-    const { value } = await rpcCall(() => rpc.getSignatureStatuses([signature], { searchTransactionHistory: true }).send());
+    const { value } = await rpcCall((abortSignal) => rpc.getSignatureStatuses([signature], { searchTransactionHistory: true }).send({ abortSignal }));
     return value[0] ?? null;
   }
 
@@ -79,10 +81,10 @@ export function createSolanaVerifier(route: SolanaRoute): SolanaVerifier {
     signature: Signature,
     wanted: Parameters<typeof matchTransfer>[1],
   ): Promise<PaymentVerification> {
-    const reply = await rpcCall(() =>
+    const reply = await rpcCall((abortSignal) =>
       rpc
         .getTransaction(signature, { encoding: 'base64', maxSupportedTransactionVersion: 0, commitment: 'confirmed' })
-        .send(),
+        .send({ abortSignal }),
     );
     if (reply === null) {
       // Not visible at `confirmed`: only processed (pending), or unknown to this node.
@@ -148,7 +150,7 @@ export function createSolanaVerifier(route: SolanaRoute): SolanaVerifier {
     reference: Address,
     checkOne: (signature: Signature) => Promise<PaymentVerification>,
   ): Promise<PaymentVerification> {
-    const reply = await rpcCall(() => rpc.getSignaturesForAddress(reference, { commitment: 'confirmed' }).send());
+    const reply = await rpcCall((abortSignal) => rpc.getSignaturesForAddress(reference, { commitment: 'confirmed' }).send({ abortSignal }));
     const listed = signatureList.safeParse(reply);
     if (!listed.success) throw paymentRpcUnavailable(listed.error);
     const entries = listed.data.filter((entry): entry is typeof entry & { signature: Signature } =>
@@ -175,10 +177,14 @@ function failed(txRef: string): Rejection {
   return { status: 'rejected', code: 'PAYMENT_TX_FAILED', message: 'The payment transaction failed on chain.', txRef };
 }
 
-/** RPC failures surface as one retryable error; the cause (which may name the RPC URL) stays out. */
-async function rpcCall<T>(call: () => Promise<T>): Promise<T> {
+/**
+ * RPC failures surface as one retryable error; the cause (which may name the RPC URL) stays out.
+ * Each request has a deadline: a hung RPC would otherwise hold the buyer's call, every retry of
+ * the same payment (they share the verification) and a clean shutdown.
+ */
+async function callRpc<T>(call: (abortSignal: AbortSignal) => Promise<T>, timeoutMs: number): Promise<T> {
   try {
-    return await call();
+    return await call(AbortSignal.timeout(timeoutMs));
   } catch (error) {
     throw paymentRpcUnavailable(error);
   }

@@ -38,6 +38,9 @@ export function settlementKey(network: string, txRef: string, transferIndex: num
   return `${network}:${txRef}:${transferIndex}`;
 }
 
+/** Deadline of one chain RPC request, on either chain family. */
+export const RPC_TIMEOUT_MS = 10_000;
+
 /**
  * The chain could not be asked (RPC down, timed out, answered nonsense): retryable, not the buyer's
  * fault. The RPC error goes in `cause` for the server log only, since it may name the RPC URL.
