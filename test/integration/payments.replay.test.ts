@@ -19,7 +19,7 @@ async function paidIntent(raw: string) {
   expect(res.status).toBe(402);
   const { relay_request_id: relay, routes } = res.json.payment;
   const tx = await m.usdc.transfer(m.buyer.account, routes[0].pay_to as Hex, 250_000n);
-  return { relay: relay as string, tx, raw };
+  return { relay: relay as string, tx, raw, payTo: routes[0].pay_to as string };
 }
 
 const count = (sql: string, ...args: string[]) => (m.t.deps.db.sqlite.query(sql).get(...args) as { n: number }).n;
@@ -83,7 +83,7 @@ test('seller 500 after payment: no credit; a retry with the same relay id succee
 });
 
 test('a settled intent left unused becomes refund_due after expiry; the operator marks it refunded', async () => {
-  const { relay, tx, raw } = await paidIntent('{"abandoned":true}');
+  const { relay, tx, raw, payTo } = await paidIntent('{"abandoned":true}');
   m.setSellerMode('fail');
   expect((await m.call(m.listing.id, raw, m.buyer.key, { relay, tx })).status).toBe(502);
   m.setSellerMode('ok');
@@ -115,7 +115,8 @@ test('a settled intent left unused becomes refund_due after expiry; the operator
   };
   const due = await cli('list');
   expect(due.code).toBe(0);
-  expect(due.lines).toContainEqual(expect.objectContaining({ relay_request_id: relay, amount_micro_usd: 250000, status: 'refund_due', payment_tx_ref: tx.toLowerCase() }));
+  // The seller has an EVM payout wallet, so the payment went to the seller: the list says so.
+  expect(due.lines).toContainEqual(expect.objectContaining({ relay_request_id: relay, amount_micro_usd: 250000, status: 'refund_due', payment_tx_ref: tx.toLowerCase(), paid_to: payTo, held_by: 'seller', seller_id: m.seller.profile.id }));
   const done = await cli('mark', relay, '--tx-ref', '0xrefundtx');
   expect(done.code).toBe(0);
   expect(done.lines[0]).toMatchObject({ relay_request_id: relay, status: 'refunded', refund_tx_ref: '0xrefundtx', amount: '0.25' });

@@ -77,6 +77,10 @@ export const PaymentErrors = {
     new AppError(400, 'PAYMENT_TX_REQUIRED', 'EVM payments need the transaction hash in X-Crochet-Payment-Tx.', {
       recovery: { retryable: true, next_action: 'fix_request', summary: 'Retry with X-Crochet-Payment-Tx: 0x… (the transfer\'s transaction hash).', preserve: KEEP },
     }),
+  refundTxRefUsed: () =>
+    new AppError(409, 'REFUND_TX_REF_USED', 'That transaction reference already records a refund to another buyer.', {
+      recovery: { retryable: false, next_action: 'fix_request', summary: 'One transfer can settle several refunds of one buyer, never refunds of two buyers: check the reference.' },
+    }),
   responseNotFound: () =>
     new AppError(404, 'NOT_FOUND', 'No stored reply for this gateway request.', {
       recovery: { retryable: false, next_action: 'fix_request', summary: 'Replies are kept for paid calls only, for a limited time, for their buyer.' },
