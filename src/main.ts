@@ -85,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
     case 'backup':
       return runBackup(config, positional[1]);
     case 'refunds':
-      return runRefunds(config, { sub: positional[1], relayId: positional[2], txRef, all: all !== undefined });
+      return runRefunds(config, { sub: positional[1], refundId: positional[2], txRef, all: all !== undefined });
     case 'scores': {
       if (positional[1] === 'recompute') return runScoresRecompute(config);
       console.error(`unknown scores command "${positional[1] ?? ''}" (try: crochet scores recompute)`);

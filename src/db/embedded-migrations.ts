@@ -13,6 +13,7 @@ import m9 from '../../migrations/0009_listings_search_active.sql' with { type: '
 import m10 from '../../migrations/0010_drop_unused_relay_index.sql' with { type: 'text' };
 import m11 from '../../migrations/0011_endpoint_tests.sql' with { type: 'text' };
 import m12 from '../../migrations/0012_drop_listing_history_index.sql' with { type: 'text' };
+import m13 from '../../migrations/0013_surplus_payments.sql' with { type: 'text' };
 
 export const embeddedMigrations: readonly Migration[] = [
   { tag: '0000_identity', sql: m0 },
@@ -28,4 +29,5 @@ export const embeddedMigrations: readonly Migration[] = [
   { tag: '0010_drop_unused_relay_index', sql: m10 },
   { tag: '0011_endpoint_tests', sql: m11 },
   { tag: '0012_drop_listing_history_index', sql: m12 },
+  { tag: '0013_surplus_payments', sql: m13 },
 ];

@@ -129,3 +129,63 @@ test('a settled intent left unused becomes refund_due after expiry; the operator
   const net = m.t.deps.db.sqlite.query('SELECT account, sum(amount_micro_usd) AS s FROM ledger_entries WHERE relay_request_id = ? GROUP BY account').all(relay) as { s: number }[];
   expect(net.every((a) => a.s === 0)).toBe(true);
 });
+
+test('a buyer who pays twice for one intent: the extra transfer is recorded as owed back, once', async () => {
+  const { relay, tx, raw, payTo } = await paidIntent('{"paid":"twice"}');
+  expect((await m.call(m.listing.id, raw, m.buyer.key, { relay, tx })).status).toBe(200);
+  const extra = await m.usdc.transfer(m.buyer.account, payTo as Hex, 250_000n);
+  const entries = () => m.t.deps.db.sqlite.query('SELECT entry_type, amount_micro_usd, tx_ref FROM ledger_entries WHERE relay_request_id = ? ORDER BY seq').all(relay) as { entry_type: string; amount_micro_usd: number; tx_ref: string }[];
+  const before = entries().length;
+
+  const refused = await m.call(m.listing.id, raw, m.buyer.key, { relay, tx: extra });
+  expect(refused.status).toBe(409);
+  expect(refused.json.error).toMatchObject({ code: 'PAYMENT_INTENT_CONSUMED', details: { extra_payment_refund_due: true } });
+  // Held and moved to the buyer's refund account under the extra transfer's reference; nothing credited.
+  expect(entries().slice(before).map((e) => [e.entry_type, e.amount_micro_usd, e.tx_ref])).toEqual([
+    ['buyer_payment', -250000, extra.toLowerCase()],
+    ['payment_held', 250000, extra.toLowerCase()],
+    ['refund_due', -250000, extra.toLowerCase()],
+    ['refund_due', 250000, extra.toLowerCase()],
+  ]);
+  const owed = Payments.listRefunds(m.t.deps).find((r) => r.relay_request_id === relay);
+  expect(owed).toMatchObject({ kind: 'extra_payment', payment_tx_ref: extra.toLowerCase(), status: 'refund_due', paid_to: payTo, amount_micro_usd: 250000 });
+
+  // Presented again, or alongside the original: nothing more is recorded.
+  const again = await m.call(m.listing.id, raw, m.buyer.key, { relay, tx: extra });
+  expect(again.status).toBe(409);
+  expect(again.json.error.details?.extra_payment_refund_due).toBeUndefined();
+  expect((await m.call(m.listing.id, raw, m.buyer.key, { relay, tx })).status).toBe(409);
+  expect(entries()).toHaveLength(before + 4);
+
+  const refunded = Payments.markRefunded(m.t.deps, owed!.refund_id, '0xrefund-extra');
+  expect(refunded).toMatchObject({ kind: 'extra_payment', status: 'refunded', refund_tx_ref: '0xrefund-extra' });
+  expect(Payments.listRefunds(m.t.deps).map((r) => r.refund_id)).not.toContain(owed!.refund_id);
+  expect(() => Payments.markRefunded(m.t.deps, owed!.refund_id, '0xrefund-extra')).toThrow(expect.objectContaining({ code: 'REFUND_NOT_FOUND' }));
+  const { verifyLedger } = await import('../../src/modules/ledger/service.ts');
+  expect(verifyLedger(m.t.deps.db.sqlite).ok).toBe(true);
+});
+
+test('an extra transfer presented on a retry after a seller failure is recorded, and the call goes on', async () => {
+  const { relay, tx, raw, payTo } = await paidIntent('{"paid":"again-after-failure"}');
+  m.setSellerMode('fail');
+  try {
+    expect((await m.call(m.listing.id, raw, m.buyer.key, { relay, tx })).status).toBe(502);
+  } finally {
+    m.setSellerMode('ok');
+  }
+  const extra = await m.usdc.transfer(m.buyer.account, payTo as Hex, 250_000n);
+  expect((await m.call(m.listing.id, raw, m.buyer.key, { relay, tx: extra })).status).toBe(200);
+  expect(count("SELECT count(*) AS n FROM ledger_entries WHERE relay_request_id = ? AND entry_type = 'seller_credit'", relay)).toBe(1);
+  expect(Payments.listRefunds(m.t.deps).filter((r) => r.relay_request_id === relay).map((r) => [r.kind, r.payment_tx_ref])).toEqual([['extra_payment', extra.toLowerCase()]]);
+});
+
+test("a transfer that paid another intent is not an extra payment of this one", async () => {
+  const first = await paidIntent('{"mine":1}');
+  const second = await paidIntent('{"mine":2}');
+  expect((await m.call(m.listing.id, first.raw, m.buyer.key, { relay: first.relay, tx: first.tx })).status).toBe(200);
+  expect((await m.call(m.listing.id, second.raw, m.buyer.key, { relay: second.relay, tx: second.tx })).status).toBe(200);
+  const res = await m.call(m.listing.id, first.raw, m.buyer.key, { relay: first.relay, tx: second.tx });
+  expect(res.status).toBe(409);
+  expect(res.json.error.details?.extra_payment_refund_due).toBeUndefined();
+  expect(count('SELECT count(*) AS n FROM payment_settlements WHERE surplus = 1 AND tx_ref = ?', second.tx.toLowerCase())).toBe(0);
+});

@@ -77,6 +77,10 @@ export const PaymentErrors = {
     new AppError(400, 'PAYMENT_TX_REQUIRED', 'EVM payments need the transaction hash in X-Crochet-Payment-Tx.', {
       recovery: { retryable: true, next_action: 'fix_request', summary: 'Retry with X-Crochet-Payment-Tx: 0x… (the transfer\'s transaction hash).', preserve: KEEP },
     }),
+  refundNotFound: () =>
+    new AppError(404, 'REFUND_NOT_FOUND', 'No refund due with this id.', {
+      recovery: { retryable: false, next_action: 'fix_request', summary: 'Use a refund_id from `crochet refunds list` (refunds already marked are listed with --all).' },
+    }),
   refundTxRefUsed: () =>
     new AppError(409, 'REFUND_TX_REF_USED', 'That transaction reference already records a refund to another buyer.', {
       recovery: { retryable: false, next_action: 'fix_request', summary: 'One transfer can settle several refunds of one buyer, never refunds of two buyers: check the reference.' },

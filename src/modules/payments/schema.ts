@@ -1,4 +1,5 @@
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 export const INTENT_STATUSES = ['open', 'settled', 'consumed', 'refund_due', 'refunded', 'expired'] as const;
 export type IntentStatus = (typeof INTENT_STATUSES)[number];
@@ -50,7 +51,11 @@ export const paymentIntents = sqliteTable(
   ],
 );
 
-/** One row per on-chain transfer that paid for an intent; the primary key makes reuse impossible. */
+/**
+ * One row per on-chain transfer recorded for an intent; the primary key makes reuse impossible.
+ * The transfer that paid for the intent is the intent's `settlement_key`; any other one for the
+ * same intent (a buyer paying twice) is `surplus` and owed back, refunded on its own.
+ */
 export const paymentSettlements = sqliteTable(
   'payment_settlements',
   {
@@ -62,8 +67,14 @@ export const paymentSettlements = sqliteTable(
     payer: text('payer').notNull(),
     amountAtomic: text('amount_atomic').notNull(),
     createdAt: text('created_at').notNull(),
+    surplus: integer('surplus', { mode: 'boolean' }).notNull().default(false),
+    refundTxRef: text('refund_tx_ref'),
+    refundedAt: text('refunded_at'),
   },
-  (t) => [uniqueIndex('payment_settlements_intent').on(t.intentId)],
+  (t) => [
+    index('payment_settlements_intent').on(t.intentId),
+    index('payment_settlements_surplus').on(t.surplus, t.createdAt).where(sql`${t.surplus} = 1`),
+  ],
 );
 
 /** A paid call's reply, sealed in the vault, so its buyer can fetch what it paid for. */
@@ -82,3 +93,4 @@ export const paidResponses = sqliteTable(
 );
 
 export type PaymentIntent = typeof paymentIntents.$inferSelect;
+export type PaymentSettlement = typeof paymentSettlements.$inferSelect;

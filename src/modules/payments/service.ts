@@ -79,7 +79,13 @@ export async function authorizePaidCall(
   /** Runs inside the settlement transaction (the gateway records the attempt's row there). */
   onSettled: (intent: PaymentIntent) => void = () => {},
 ): Promise<PaidCallDecision> {
-  let intent = await checkIntentOrRecordLatePayment(deps, args);
+  const extraRecorded = await recordExtraPayment(deps, args);
+  let intent: PaymentIntent;
+  try {
+    intent = await checkIntentOrRecordLatePayment(deps, args);
+  } catch (error) {
+    throw extraRecorded ? withExtraPaymentNote(error) : error;
+  }
   if (intent.status === 'open') {
     const verification = await sharedVerification(deps, intent, args.paymentTx);
     // Re-read after the await: another retry may have settled or consumed it meanwhile, or it
@@ -111,6 +117,59 @@ export async function authorizePaidCall(
 }
 
 type IntentArgs = { buyerId: string; listingId: string; bodySha256: string; relayRequestId: string; paymentTx: string | null };
+
+/**
+ * A transfer presented for an intent that another transfer already paid (a buyer paying twice):
+ * when it is valid and has paid for nothing else, it is recorded as a surplus owed back to the
+ * buyer (buyer → held → refunds), in one transaction. The call itself goes on as it would have.
+ * True when it was recorded now.
+ */
+async function recordExtraPayment(deps: PaymentsDeps, args: IntentArgs): Promise<boolean> {
+  const tx = args.paymentTx?.trim();
+  const intent = getIntent(deps, args.relayRequestId);
+  if (!tx || !intent || intent.buyerId !== args.buyerId || intent.settlementKey === null || intent.settledNetwork === null) return false;
+  if (intent.listingId !== args.listingId || intent.bodySha256 !== args.bodySha256) return false;
+  if (sameTxRef(intent.settledTxRef, tx)) return false;
+  let verification: RoutedVerification;
+  try {
+    verification = await sharedVerification(deps, intent, tx);
+  } catch {
+    // Unreadable or unreachable: nothing to record now; the call is answered as usual.
+    return false;
+  }
+  if (verification.status !== 'verified' || verification.settlementKey === intent.settlementKey) return false;
+  const v = verification;
+  return immediate(deps.db.sqlite, () => {
+    const { db } = deps.db;
+    // Already recorded (for this intent or, as its payment, for another one): not a new surplus.
+    if (db.select({ k: paymentSettlements.settlementKey }).from(paymentSettlements).where(eq(paymentSettlements.settlementKey, v.settlementKey)).get()) return false;
+    const network = v.network ?? '';
+    db.insert(paymentSettlements).values({
+      settlementKey: v.settlementKey, intentId: intent.id, network, txRef: v.txRef, transferIndex: v.transferIndex,
+      payer: v.payer, amountAtomic: v.amountAtomic.toString(), createdAt: deps.clock.now().toISOString(), surplus: true,
+    }).run();
+    const ledgerRef = { network, txRef: v.txRef, relayRequestId: intent.id };
+    const amounts = { buyerId: intent.buyerId, amountMicroUsd: intent.amountMicroUsd };
+    Ledger.postLedgerTransaction(deps, { kind: 'settlement', entries: Ledger.settlementEntries(amounts), ...ledgerRef });
+    Ledger.postLedgerTransaction(deps, { kind: 'refund_due', entries: Ledger.refundDueEntries(amounts), ...ledgerRef });
+    return true;
+  });
+}
+
+/** EVM hashes compare without case; Solana signatures are case-sensitive base58. */
+const sameTxRef = (recorded: string | null, given: string) =>
+  recorded !== null && (EVM_TX.test(given) ? recorded.toLowerCase() === given.toLowerCase() : recorded === given);
+
+/** The buyer's refusal, noting that the extra transfer it presented is now owed back to it. */
+function withExtraPaymentNote(error: unknown): unknown {
+  if (!(error instanceof AppError)) return error;
+  return new AppError(error.status, error.code, error.message, {
+    details: { ...error.details, extra_payment_refund_due: true },
+    recovery: error.recovery,
+    extra: error.extra,
+    headers: error.headers,
+  });
+}
 
 function checkIntent(deps: PaymentsDeps, args: IntentArgs): PaymentIntent {
   const intent = getIntent(deps, args.relayRequestId);
