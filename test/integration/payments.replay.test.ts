@@ -189,3 +189,23 @@ test("a transfer that paid another intent is not an extra payment of this one", 
   expect(res.json.error.details?.extra_payment_refund_due).toBeUndefined();
   expect(count('SELECT count(*) AS n FROM payment_settlements WHERE surplus = 1 AND tx_ref = ?', second.tx.toLowerCase())).toBe(0);
 });
+
+test('a transfer presented for the wrong intent first still pays for its own, and is then no longer owed back', async () => {
+  const x = await paidIntent('{"which":"x"}');
+  expect((await m.call(m.listing.id, x.raw, m.buyer.key, { relay: x.relay, tx: x.tx })).status).toBe(200);
+  const y = await paidIntent('{"which":"y"}');
+  // y's transfer shown with x's relay id: recorded as an extra payment of x…
+  const wrong = await m.call(m.listing.id, x.raw, m.buyer.key, { relay: x.relay, tx: y.tx });
+  expect(wrong.json.error.details).toMatchObject({ extra_payment_refund_due: true });
+  // …until it is presented for y, which it pays: the debt is cancelled, nothing is owed.
+  expect((await m.call(m.listing.id, y.raw, m.buyer.key, { relay: y.relay, tx: y.tx })).status).toBe(200);
+  expect(Payments.listRefunds(m.t.deps).filter((r) => r.relay_request_id === x.relay || r.relay_request_id === y.relay)).toEqual([]);
+  expect(count('SELECT count(*) AS n FROM payment_settlements WHERE intent_id = ? AND surplus = 0 AND tx_ref = ?', y.relay, y.tx.toLowerCase())).toBe(1);
+  const buyerAccounts = m.t.deps.db.sqlite
+    .query("SELECT account, sum(amount_micro_usd) AS s FROM ledger_entries WHERE tx_ref = ? GROUP BY account ORDER BY account")
+    .all(y.tx.toLowerCase()) as { account: string; s: number }[];
+  // Net over y's transfer: the buyer paid once, the seller (and the fee) were credited once, nothing held or owed.
+  expect(Object.fromEntries(buyerAccounts.map((a) => [a.account.split(':')[0], a.s]))).toEqual({ buyer: -250000, fees: 6250, held: 0, refunds: 0, seller: 243750 });
+  const { verifyLedger } = await import('../../src/modules/ledger/service.ts');
+  expect(verifyLedger(m.t.deps.db.sqlite).ok).toBe(true);
+});

@@ -123,3 +123,17 @@ export function refundEntries(input: { buyerId: string; amountMicroUsd: number }
     { account: accountOf('buyer', input.buyerId), entryType: 'refund', amountMicroUsd: input.amountMicroUsd },
   ];
 }
+
+/**
+ * A refund due that is cancelled without paying anything back: the transfer it was for paid for a
+ * call after all (an extra payment presented with the wrong relay id, then with its own).
+ * `refunds:<buyer>` −A and `buyer:<buyer>` +A, as adjustments: the settlement that follows books
+ * the payment again for the intent it paid.
+ */
+export function cancelledRefundEntries(input: { buyerId: string; amountMicroUsd: number }): LedgerEntryInput[] {
+  requireAmount(input.amountMicroUsd);
+  return [
+    { account: accountOf('refunds', input.buyerId), entryType: 'adjustment', amountMicroUsd: -input.amountMicroUsd },
+    { account: accountOf('buyer', input.buyerId), entryType: 'adjustment', amountMicroUsd: input.amountMicroUsd },
+  ];
+}

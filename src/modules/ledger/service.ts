@@ -17,6 +17,7 @@ export {
 } from './chain.ts';
 export {
   accountOf,
+  cancelledRefundEntries,
   marketplaceFee,
   parseAccount,
   refundDueEntries,

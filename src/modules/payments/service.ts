@@ -94,9 +94,11 @@ export async function authorizePaidCall(
       intent = checkIntent(deps, args);
     } catch (error) {
       if (isExpiry(error)) recordLatePayment(deps, args.relayRequestId, verification);
-      throw error;
+      // Another retry paid for it meanwhile with another transfer: this one is extra.
+      throw recordSurplus(deps, args.relayRequestId, verification) ? withExtraPaymentNote(error) : error;
     }
-    if (intent.status === 'open') {
+    if (intent.status !== 'open') recordSurplus(deps, intent.id, verification);
+    else {
       switch (verification.status) {
         case 'pending':
           return { kind: 'pending', intent, retryAfterSeconds: verification.retryAfterSeconds };
@@ -137,10 +139,20 @@ async function recordExtraPayment(deps: PaymentsDeps, args: IntentArgs): Promise
     // Unreadable or unreachable: nothing to record now; the call is answered as usual.
     return false;
   }
-  if (verification.status !== 'verified' || verification.settlementKey === intent.settlementKey) return false;
+  return recordSurplus(deps, intent.id, verification);
+}
+
+/**
+ * Records `verification` as a surplus of the intent when it is a valid transfer other than the one
+ * that paid for it, not recorded before: one transaction. True when it was recorded now.
+ */
+function recordSurplus(deps: PaymentsDeps, intentId: string, verification: RoutedVerification): boolean {
+  if (verification.status !== 'verified') return false;
   const v = verification;
   return immediate(deps.db.sqlite, () => {
     const { db } = deps.db;
+    const intent = getIntent(deps, intentId);
+    if (!intent || intent.settlementKey === null || intent.settlementKey === v.settlementKey) return false;
     // Already recorded (for this intent or, as its payment, for another one): not a new surplus.
     if (db.select({ k: paymentSettlements.settlementKey }).from(paymentSettlements).where(eq(paymentSettlements.settlementKey, v.settlementKey)).get()) return false;
     const network = v.network ?? '';
@@ -290,14 +302,27 @@ function recordSettlement(
     const current = getIntent(deps, intent.id);
     if (!current) throw PaymentErrors.intentNotFound();
     if (!from.includes(current.status)) return current;
-    if (db.select({ k: paymentSettlements.settlementKey }).from(paymentSettlements).where(eq(paymentSettlements.settlementKey, v.settlementKey)).get()) {
-      throw PaymentErrors.alreadyUsed();
-    }
     const now = deps.clock.now().toISOString();
-    db.insert(paymentSettlements).values({
-      settlementKey: v.settlementKey, intentId: intent.id, network, txRef: v.txRef, transferIndex: v.transferIndex,
-      payer: v.payer, amountAtomic: v.amountAtomic.toString(), createdAt: now,
-    }).run();
+    const existing = db.select().from(paymentSettlements).where(eq(paymentSettlements.settlementKey, v.settlementKey)).get();
+    if (existing) {
+      // Recorded before as an extra payment of another intent of this buyer (presented with the
+      // wrong relay id) and not refunded yet: it pays for this intent instead, and is no longer owed.
+      const owner = existing.surplus && existing.refundTxRef === null ? getIntent(deps, existing.intentId) : undefined;
+      if (!owner || owner.buyerId !== intent.buyerId) throw PaymentErrors.alreadyUsed();
+      Ledger.postLedgerTransaction(deps, {
+        kind: 'adjustment',
+        entries: Ledger.cancelledRefundEntries({ buyerId: owner.buyerId, amountMicroUsd: owner.amountMicroUsd }),
+        network: existing.network,
+        txRef: existing.txRef,
+        relayRequestId: owner.id,
+      });
+      db.update(paymentSettlements).set({ intentId: intent.id, surplus: false }).where(eq(paymentSettlements.settlementKey, v.settlementKey)).run();
+    } else {
+      db.insert(paymentSettlements).values({
+        settlementKey: v.settlementKey, intentId: intent.id, network, txRef: v.txRef, transferIndex: v.transferIndex,
+        payer: v.payer, amountAtomic: v.amountAtomic.toString(), createdAt: now,
+      }).run();
+    }
     const fields = { status: outcome, settlementKey: v.settlementKey, settledNetwork: network, settledTxRef: v.txRef, settledAt: now };
     db.update(paymentIntents).set(fields).where(and(eq(paymentIntents.id, intent.id), inArray(paymentIntents.status, from as PaymentIntent['status'][]))).run();
     const ledgerRef = { network, txRef: v.txRef, relayRequestId: intent.id };
