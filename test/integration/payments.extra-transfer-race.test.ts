@@ -12,7 +12,8 @@ allowSlowSetup();
 
 let m: PaidMarket;
 beforeAll(async () => {
-  m = await startPaidMarket();
+  // Low EVM minimum: the 0.05 listing (`cheap`) can be paid on EVM too.
+  m = await startPaidMarket({ evmMinAmount: '0.01' });
 });
 afterAll(() => m.stop());
 
@@ -31,12 +32,12 @@ function depsWithSlowTx(slow: string, delayMs: number): Payments.PaymentsDeps {
   return { ...m.t.deps, verifiers, inFlight: new Set(), verifying: new Map() };
 }
 
-async function openIntent(raw: string) {
-  const res = await m.call(m.listing.id, raw, m.buyer.key, { origin: 'EVM' });
+async function openIntent(raw: string, listingId = m.listing.id) {
+  const res = await m.call(listingId, raw, m.buyer.key, { origin: 'EVM' });
   expect(res.status).toBe(402);
   const { relay_request_id: relay, routes } = res.json.payment;
-  const pay = () => m.usdc.transfer(m.buyer.account, routes[0].pay_to as Hex, 250_000n);
-  const args = { buyerId: m.buyer.profile.id as string, listingId: m.listing.id, bodySha256: sha256Hex(new TextEncoder().encode(raw)), relayRequestId: relay as string };
+  const pay = () => m.usdc.transfer(m.buyer.account, routes[0].pay_to as Hex, BigInt(routes[0].amount_atomic));
+  const args = { buyerId: m.buyer.profile.id as string, listingId, bodySha256: sha256Hex(new TextEncoder().encode(raw)), relayRequestId: relay as string };
   return { relay: relay as string, pay, args };
 }
 
@@ -71,4 +72,39 @@ test('both at once, the first only settled (its seller failed): the second is ow
   expect(retry.kind).toBe('forward');
   if (retry.kind === 'forward') retry.release();
   expect(surplusOf(relay)).toEqual([{ tx_ref: second.toLowerCase() }]);
+});
+
+const owedOn = (relay: string) => Payments.listRefunds(m.t.deps).filter((r) => r.relay_request_id === relay).map((r) => [r.kind, r.amount_micro_usd]);
+
+test('a transfer owed back for a dearer intent does not pay a cheaper one (the debt would shrink)', async () => {
+  const x = await openIntent('{"reclaim":"dear"}');
+  const t = await x.pay();
+  const deps = depsWithSlowTx('0x', 0);
+  const first = await Payments.authorizePaidCall(deps, { ...x.args, paymentTx: t });
+  if (first.kind !== 'forward') throw new Error('expected a forward');
+  Payments.completePaidCall(deps, first.intent, { gatewayRequestId: 'gw_req_dear', sellerStatus: 200, body: new TextEncoder().encode('{}') });
+  first.release();
+  const cheapIntent = await openIntent('{"reclaim":"cheap"}', m.cheap.id);
+  const extra = await x.pay(); // 0.25, after the cheap intent was made
+  await expect(Payments.authorizePaidCall(deps, { ...x.args, paymentTx: extra })).rejects.toMatchObject({ details: { extra_payment_refund_due: true } });
+  await expect(Payments.authorizePaidCall(deps, { ...cheapIntent.args, paymentTx: extra })).rejects.toMatchObject({ code: 'PAYMENT_ALREADY_USED' });
+  expect(owedOn(x.relay)).toEqual([['extra_payment', 250000]]);
+  expect(verifyLedger(m.t.deps.db.sqlite).ok).toBe(true);
+});
+
+test('a transfer owed back is not moved to an intent that expired unpaid (it stays owed in full)', async () => {
+  const x = await openIntent('{"reclaim":"late"}');
+  const deps = depsWithSlowTx('0x', 0);
+  const first = await Payments.authorizePaidCall(deps, { ...x.args, paymentTx: await x.pay() });
+  if (first.kind !== 'forward') throw new Error('expected a forward');
+  Payments.completePaidCall(deps, first.intent, { gatewayRequestId: 'gw_req_late', sellerStatus: 200, body: new TextEncoder().encode('{}') });
+  first.release();
+  const y = await openIntent('{"reclaim":"late-y"}');
+  const extra = await y.pay();
+  await expect(Payments.authorizePaidCall(deps, { ...x.args, paymentTx: extra })).rejects.toMatchObject({ details: { extra_payment_refund_due: true } });
+  m.t.clock.advance(m.t.config.payment_intent_ttl_seconds * 1000 + 1_000);
+  await expect(Payments.authorizePaidCall(deps, { ...y.args, paymentTx: extra })).rejects.toMatchObject({ code: 'PAYMENT_ALREADY_USED' });
+  expect(owedOn(x.relay)).toEqual([['extra_payment', 250000]]);
+  expect(owedOn(y.relay)).toEqual([]);
+  expect(verifyLedger(m.t.deps.db.sqlite).ok).toBe(true);
 });

@@ -157,6 +157,10 @@ test('a buyer who pays twice for one intent: the extra transfer is recorded as o
   expect((await m.call(m.listing.id, raw, m.buyer.key, { relay, tx })).status).toBe(409);
   expect(entries()).toHaveLength(before + 4);
 
+  // Not before every intent that could still claim it has expired (it may have been meant for one).
+  expect(() => Payments.markRefunded(m.t.deps, owed!.refund_id, '0xrefund-extra')).toThrow(expect.objectContaining({ code: 'REFUND_NOT_YET_PAYABLE' }));
+  expect(Date.parse(owed!.payable_after) - Date.parse(owed!.due_since)).toBe(m.t.config.payment_intent_ttl_seconds * 1000);
+  m.t.clock.set(new Date(owed!.payable_after));
   const refunded = Payments.markRefunded(m.t.deps, owed!.refund_id, '0xrefund-extra');
   expect(refunded).toMatchObject({ kind: 'extra_payment', status: 'refunded', refund_tx_ref: '0xrefund-extra' });
   expect(Payments.listRefunds(m.t.deps).map((r) => r.refund_id)).not.toContain(owed!.refund_id);

@@ -81,6 +81,11 @@ export const PaymentErrors = {
     new AppError(404, 'REFUND_NOT_FOUND', 'No refund due with this id.', {
       recovery: { retryable: false, next_action: 'fix_request', summary: 'Use a refund_id from `crochet refunds list` (refunds already marked are listed with --all).' },
     }),
+  refundNotYetPayable: (payableAfter: string) =>
+    new AppError(409, 'REFUND_NOT_YET_PAYABLE', `This extra payment may still pay for another open intent of its buyer until ${payableAfter}; pay it back after that.`, {
+      details: { payable_after: payableAfter },
+      recovery: { retryable: true, next_action: 'retry_later', summary: 'Wait until payable_after (shown by `crochet refunds list`), then refund and mark it.' },
+    }),
   refundTxRefUsed: () =>
     new AppError(409, 'REFUND_TX_REF_USED', 'That transaction reference already records a refund to another buyer.', {
       recovery: { retryable: false, next_action: 'fix_request', summary: 'One transfer can settle several refunds of one buyer, never refunds of two buyers: check the reference.' },

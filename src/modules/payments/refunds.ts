@@ -64,6 +64,11 @@ export type RefundView = {
   refund_tx_ref: string | null;
   /** When it became owed: the intent's expiry, or when the extra payment was recorded. */
   due_since: string;
+  /**
+   * Pay it back no earlier: an extra payment may still pay for another open intent of its buyer
+   * (the one it was meant for) until every intent that existed when it was recorded has expired.
+   */
+  payable_after: string;
 };
 
 type Surplus = PaymentSettlement & { intent: PaymentIntent };
@@ -96,6 +101,7 @@ function intentRefund(deps: CoreDeps, i: PaymentIntent): RefundView {
     status: i.status === 'refunded' ? 'refunded' : 'refund_due',
     refund_tx_ref: i.refundTxRef,
     due_since: i.expiresAt,
+    payable_after: i.expiresAt,
   };
 }
 
@@ -110,6 +116,7 @@ function surplusRefund(deps: CoreDeps, s: Surplus): RefundView {
     status: s.refundTxRef === null ? 'refund_due' : 'refunded',
     refund_tx_ref: s.refundTxRef,
     due_since: s.createdAt,
+    payable_after: new Date(Date.parse(s.createdAt) + deps.config.payment_intent_ttl_seconds * 1000).toISOString(),
   };
 }
 
@@ -138,6 +145,10 @@ export function markRefunded(deps: CoreDeps, refundId: string, txRef: string): R
     const surplus = intent ? undefined : surpluses(deps, eq(paymentSettlements.settlementKey, refundId))[0];
     const owed = intent ?? surplus?.intent;
     if (!owed || (intent ? intent.status !== 'refund_due' : surplus?.refundTxRef !== null)) throw PaymentErrors.refundNotFound();
+    if (surplus) {
+      const payableAfter = surplusRefund(deps, surplus).payable_after;
+      if (deps.clock.now().toISOString() < payableAfter) throw PaymentErrors.refundNotYetPayable(payableAfter);
+    }
     // One transfer may pay back several refunds of one buyer; a reference already recorded for
     // another buyer is a mistake that would book one real refund twice.
     const otherBuyer = deps.db.sqlite

@@ -306,9 +306,11 @@ function recordSettlement(
     const existing = db.select().from(paymentSettlements).where(eq(paymentSettlements.settlementKey, v.settlementKey)).get();
     if (existing) {
       // Recorded before as an extra payment of another intent of this buyer (presented with the
-      // wrong relay id) and not refunded yet: it pays for this intent instead, and is no longer owed.
-      const owner = existing.surplus && existing.refundTxRef === null ? getIntent(deps, existing.intentId) : undefined;
-      if (!owner || owner.buyerId !== intent.buyerId) throw PaymentErrors.alreadyUsed();
+      // wrong relay id) and not refunded yet: it pays for this intent instead, and is no longer
+      // owed. Only to settle a call (a late payment is owed back either way), and only for an intent
+      // of at least the amount booked as owed, so that no recorded debt shrinks.
+      const owner = existing.surplus && existing.refundTxRef === null && outcome === 'settled' ? getIntent(deps, existing.intentId) : undefined;
+      if (!owner || owner.buyerId !== intent.buyerId || owner.amountMicroUsd > intent.amountMicroUsd) throw PaymentErrors.alreadyUsed();
       Ledger.postLedgerTransaction(deps, {
         kind: 'adjustment',
         entries: Ledger.cancelledRefundEntries({ buyerId: owner.buyerId, amountMicroUsd: owner.amountMicroUsd }),
