@@ -149,10 +149,14 @@ async function recordExtraPayment(deps: PaymentsDeps, args: IntentArgs): Promise
 function recordSurplus(deps: PaymentsDeps, intentId: string, verification: RoutedVerification): boolean {
   if (verification.status !== 'verified') return false;
   const v = verification;
+  const isExtra = (intent: PaymentIntent | undefined): intent is PaymentIntent =>
+    intent !== undefined && intent.settlementKey !== null && intent.settlementKey !== v.settlementKey;
+  // Read first: most callers bring the transfer that paid (retries in progress), and need no write.
+  if (!isExtra(getIntent(deps, intentId))) return false;
   return immediate(deps.db.sqlite, () => {
     const { db } = deps.db;
     const intent = getIntent(deps, intentId);
-    if (!intent || intent.settlementKey === null || intent.settlementKey === v.settlementKey) return false;
+    if (!isExtra(intent)) return false;
     // Already recorded (for this intent or, as its payment, for another one): not a new surplus.
     if (db.select({ k: paymentSettlements.settlementKey }).from(paymentSettlements).where(eq(paymentSettlements.settlementKey, v.settlementKey)).get()) return false;
     const network = v.network ?? '';
