@@ -235,3 +235,21 @@ describe('refused with their own code, nothing forwarded, nothing credited', () 
     expect(hinted.json.error.recovery.next_action).toBe('use_solana_route');
   });
 });
+
+test('an extra transfer not final yet: the refusal says so, and presented again once final it is owed back', async () => {
+  const { payment, route, raw } = await newIntent(m.listing.id, body(77));
+  const relay = payment.relay_request_id as string;
+  const tx = await m.usdc.transfer(m.buyer.account, route.pay_to as Hex, 250_000n);
+  await m.chain.mine(1);
+  expect((await m.call(m.listing.id, raw, m.buyer.key, { relay, tx })).status).toBe(200);
+  const extra = await m.usdc.transfer(m.buyer.account, route.pay_to as Hex, 250_000n);
+  const early = await m.call(m.listing.id, raw, m.buyer.key, { relay, tx: extra });
+  expect(early.status).toBe(409);
+  expect(early.json.error).toMatchObject({ code: 'PAYMENT_INTENT_CONSUMED', details: { extra_payment_pending: true, retry_after_seconds: expect.any(Number) } });
+  const owedExtras = () => (m.t.deps.db.sqlite.query('SELECT COUNT(*) AS n FROM payment_settlements WHERE intent_id = ? AND surplus = 1').get(relay) as { n: number }).n;
+  expect(owedExtras()).toBe(0);
+  await m.chain.mine(1);
+  const later = await m.call(m.listing.id, raw, m.buyer.key, { relay, tx: extra });
+  expect(later.json.error).toMatchObject({ code: 'PAYMENT_INTENT_CONSUMED', details: { extra_payment_refund_due: true } });
+  expect(owedExtras()).toBe(1);
+});

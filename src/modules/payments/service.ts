@@ -9,7 +9,7 @@ import { PaymentErrors } from './errors.ts';
 import { buildOfferedRoutes, type ChainVerifiers, isEvm, paymentObject, verifierKey } from './offer.ts';
 import { getIntent } from './intent-store.ts';
 import { paidResponses, type PaymentIntent, paymentIntents, paymentSettlements } from './schema.ts';
-import { invalidPaymentTx, type PaymentVerification } from './verification-result.ts';
+import { invalidPaymentTx, PENDING_RETRY_AFTER_SECONDS, type PaymentVerification } from './verification-result.ts';
 
 export { buildVerifiers, type ChainVerifiers, verifierKey } from './offer.ts';
 export { payerAddressesOf } from './payers.ts';
@@ -79,12 +79,12 @@ export async function authorizePaidCall(
   /** Runs inside the settlement transaction (the gateway records the attempt's row there). */
   onSettled: (intent: PaymentIntent) => void = () => {},
 ): Promise<PaidCallDecision> {
-  const extraRecorded = await recordExtraPayment(deps, args);
+  const extra = await recordExtraPayment(deps, args);
   let intent: PaymentIntent;
   try {
     intent = await checkIntentOrRecordLatePayment(deps, args);
   } catch (error) {
-    throw extraRecorded ? withExtraPaymentNote(error) : error;
+    throw extra === 'none' ? error : withExtraPaymentNote(error, extra);
   }
   if (intent.status === 'open') {
     const verification = await sharedVerification(deps, intent, args.paymentTx);
@@ -95,7 +95,7 @@ export async function authorizePaidCall(
     } catch (error) {
       if (isExpiry(error)) recordLatePayment(deps, args.relayRequestId, verification);
       // Another retry paid for it meanwhile with another transfer: this one is extra.
-      throw recordSurplus(deps, args.relayRequestId, verification) ? withExtraPaymentNote(error) : error;
+      throw recordSurplus(deps, args.relayRequestId, verification) ? withExtraPaymentNote(error, 'recorded') : error;
     }
     if (intent.status !== 'open') recordSurplus(deps, intent.id, verification);
     else {
@@ -124,22 +124,24 @@ type IntentArgs = { buyerId: string; listingId: string; bodySha256: string; rela
  * A transfer presented for an intent that another transfer already paid (a buyer paying twice):
  * when it is valid and has paid for nothing else, it is recorded as a surplus owed back to the
  * buyer (buyer → held → refunds), in one transaction. The call itself goes on as it would have.
- * True when it was recorded now.
+ * `recorded` when it was recorded now; `pending` when it is valid so far but not final yet (the
+ * buyer is told to present it again later).
  */
-async function recordExtraPayment(deps: PaymentsDeps, args: IntentArgs): Promise<boolean> {
+async function recordExtraPayment(deps: PaymentsDeps, args: IntentArgs): Promise<'recorded' | 'pending' | 'none'> {
   const tx = args.paymentTx?.trim();
   const intent = getIntent(deps, args.relayRequestId);
-  if (!tx || !intent || intent.buyerId !== args.buyerId || intent.settlementKey === null || intent.settledNetwork === null) return false;
-  if (intent.listingId !== args.listingId || intent.bodySha256 !== args.bodySha256) return false;
-  if (sameTxRef(intent.settledTxRef, tx)) return false;
+  if (!tx || !intent || intent.buyerId !== args.buyerId || intent.settlementKey === null || intent.settledNetwork === null) return 'none';
+  if (intent.listingId !== args.listingId || intent.bodySha256 !== args.bodySha256) return 'none';
+  if (sameTxRef(intent.settledTxRef, tx)) return 'none';
   let verification: RoutedVerification;
   try {
     verification = await sharedVerification(deps, intent, tx);
   } catch {
     // Unreadable or unreachable: nothing to record now; the call is answered as usual.
-    return false;
+    return 'none';
   }
-  return recordSurplus(deps, intent.id, verification);
+  if (verification.status === 'pending') return 'pending';
+  return recordSurplus(deps, intent.id, verification) ? 'recorded' : 'none';
 }
 
 /**
@@ -176,11 +178,15 @@ function recordSurplus(deps: PaymentsDeps, intentId: string, verification: Route
 const sameTxRef = (recorded: string | null, given: string) =>
   recorded !== null && (EVM_TX.test(given) ? recorded.toLowerCase() === given.toLowerCase() : recorded === given);
 
-/** The buyer's refusal, noting that the extra transfer it presented is now owed back to it. */
-function withExtraPaymentNote(error: unknown): unknown {
+/**
+ * The buyer's refusal, noting what became of the extra transfer it presented: owed back to it now,
+ * or not final yet (present it again once final to have it recorded).
+ */
+function withExtraPaymentNote(error: unknown, extra: 'recorded' | 'pending'): unknown {
   if (!(error instanceof AppError)) return error;
+  const note = extra === 'recorded' ? { extra_payment_refund_due: true } : { extra_payment_pending: true, retry_after_seconds: PENDING_RETRY_AFTER_SECONDS };
   return new AppError(error.status, error.code, error.message, {
-    details: { ...error.details, extra_payment_refund_due: true },
+    details: { ...error.details, ...note },
     recovery: error.recovery,
     extra: error.extra,
     headers: error.headers,
