@@ -1,6 +1,8 @@
 /**
  * Crochet seller verification kit (SPEC §4): proves a call to your private endpoint was forwarded
- * by your Crochet instance and not changed on the way. No imports — WebCrypto and TextEncoder only
+ * by your Crochet instance and not changed on the way. It checks the v1 signature and, when sent
+ * (every current gateway sends it), signature v2, which also covers the buyer and relay ids: only
+ * then does the result carry `buyerId` and `relayRequestId` (`signatureVersion: 2`). No imports — WebCrypto and TextEncoder only
  * — so you can copy this one file into a Bun, Node ≥ 18, Deno or edge-runtime project.
  * (Node 18 only: start it with `--experimental-global-webcrypto`; Node ≥ 19 needs nothing.)
  *
@@ -15,8 +17,11 @@
  *       headers: req.headers,
  *       rawBody,
  *       secrets: process.env.CROCHET_SIGNING_SECRET ?? '',
+ *       requireV2: true,
  *     });
  *     if (!result.ok) return Response.json({ error: result.reason }, { status: 401 });
+ *     // result.buyerId / result.relayRequestId exist only when result.signatureVersion === 2
+ *     // (requireV2 makes that certain). A paid call's relayRequestId is your idempotency key.
  *     const input = JSON.parse(new TextDecoder().decode(rawBody));
  *     return Response.json({ echo: input, request: result.requestId });
  *   },
@@ -38,21 +43,38 @@ export type VerifyFailureReason =
   | 'body_hash_mismatch'
   | 'bad_signature';
 
+type VerifiedCall = {
+  ok: true;
+  requestId: string;
+  listingId: string;
+  timestamp: string;
+  /** Index into `secrets` of the secret that matched (the v2 signature's when v2 was checked). */
+  matchedSecretIndex: number;
+  /** True when only a `…-Previous` signature matched: switch to the new secret soon. */
+  usedPreviousSignature: boolean;
+};
+
 export type VerifyResult =
-  | {
-      ok: true;
-      requestId: string;
-      listingId: string;
-      /** Not covered by the signature (SPEC §4 signs timestamp, request, listing and body only). */
+  | (VerifiedCall & {
+      /** `X-Crochet-Signature-V2` verified: the two fields below are proven, not just reported. */
+      signatureVersion: 2;
+      /** The buyer's Crochet profile id. */
       buyerId: string;
-      timestamp: string;
-      /** Paid calls only; not covered by the signature either. */
-      relayRequestId?: string;
-      /** Index into `secrets` of the secret that matched. */
-      matchedSecretIndex: number;
-      /** True when only `X-Crochet-Signature-Previous` matched: switch to the new secret soon. */
-      usedPreviousSignature: boolean;
-    }
+      /**
+       * Paid calls: the payment's relay request id, the same on every retry of one payment — use it
+       * as your idempotency key (do the paid work once per id). `null`: a free call.
+       */
+      relayRequestId: string | null;
+    })
+  | (VerifiedCall & {
+      /**
+       * Only the v1 signature was sent (an older gateway). v1 does not cover the buyer or relay id,
+       * so neither is returned: headers anyone could have changed are never presented as verified.
+       */
+      signatureVersion: 1;
+      buyerId?: never;
+      relayRequestId?: never;
+    })
   | { ok: false; reason: VerifyFailureReason; header?: string };
 
 export type HeaderSource = Headers | Record<string, string | string[] | undefined>;
@@ -67,6 +89,8 @@ export type VerifyOptions = {
   toleranceSeconds?: number;
   /** Defaults to the current time; tests pass a fixed one. */
   now?: Date | number;
+  /** Refuse calls without `X-Crochet-Signature-V2` (missing_header) instead of verifying v1 only. */
+  requireV2?: boolean;
 };
 
 const HEADER = {
@@ -77,6 +101,8 @@ const HEADER = {
   bodySha256: 'X-Crochet-Body-SHA256',
   signature: 'X-Crochet-Signature',
   signaturePrevious: 'X-Crochet-Signature-Previous',
+  signatureV2: 'X-Crochet-Signature-V2',
+  signaturePreviousV2: 'X-Crochet-Signature-Previous-V2',
   relayRequestId: 'X-Crochet-Relay-Request-Id',
 } as const;
 
@@ -117,7 +143,8 @@ export async function verifyCrochetRequest(opts: VerifyOptions): Promise<VerifyR
 
   const read = headerReader(opts.headers);
   const values: Record<string, string> = {};
-  for (const name of REQUIRED_HEADERS) {
+  const required = opts.requireV2 ? [...REQUIRED_HEADERS, HEADER.signatureV2] : REQUIRED_HEADERS;
+  for (const name of required) {
     const value = read(name);
     if (value === undefined) return { ok: false, reason: 'missing_header', header: name };
     values[name] = value;
@@ -140,15 +167,21 @@ export async function verifyCrochetRequest(opts: VerifyOptions): Promise<VerifyR
     return { ok: false, reason: 'body_hash_mismatch', header: HEADER.bodySha256 };
   }
 
+  const relayRequestId = read(HEADER.relayRequestId) ?? null;
   const payload = encoder.encode(`${timestamp}.${requestId}.${listingId}.${bodySha256}`);
-  const given = encoder.encode(values[HEADER.signature] ?? '');
-  const previousHeader = read(HEADER.signaturePrevious);
-  const givenPrevious = previousHeader === undefined ? undefined : encoder.encode(previousHeader);
+  // JSON.stringify writes exactly the SPEC's array: no spaces, strings escaped, null for a free call.
+  const payloadV2 = encoder.encode(
+    JSON.stringify(['crochet-v2', timestamp, requestId, listingId, buyerId, relayRequestId, bodySha256]),
+  );
+  const given = (name: string) => {
+    const value = read(name);
+    return value === undefined ? undefined : encoder.encode(value);
+  };
+  const v1 = { main: given(HEADER.signature), previous: given(HEADER.signaturePrevious), mainMatch: -1, previousMatch: -1 };
+  const v2 = { main: given(HEADER.signatureV2), previous: given(HEADER.signaturePreviousV2), mainMatch: -1, previousMatch: -1 };
 
-  // Every secret is tried against both headers with no early exit, so timing shows neither which
-  // secret nor how much of a signature matched.
-  let mainMatch = -1;
-  let previousMatch = -1;
+  // Every secret is tried against every signature header with no early exit, so timing shows
+  // neither which secret nor how much of a signature matched.
   for (let i = 0; i < secrets.length; i++) {
     const key = await subtle.importKey(
       'raw',
@@ -158,25 +191,37 @@ export async function verifyCrochetRequest(opts: VerifyOptions): Promise<VerifyR
       ['sign'],
     );
     const expected = encoder.encode(toHex(await subtle.sign('HMAC', key, payload)));
-    if (constantTimeEqual(expected, given) && mainMatch < 0) mainMatch = i;
-    if (givenPrevious !== undefined && constantTimeEqual(expected, givenPrevious) && previousMatch < 0) {
-      previousMatch = i;
-    }
+    const expectedV2 = encoder.encode(toHex(await subtle.sign('HMAC', key, payloadV2)));
+    match(v1, expected, i);
+    match(v2, expectedV2, i);
   }
-  const matched = mainMatch >= 0 ? mainMatch : previousMatch;
+  const matched = v1.mainMatch >= 0 ? v1.mainMatch : v1.previousMatch;
   if (matched < 0) return { ok: false, reason: 'bad_signature', header: HEADER.signature };
-
-  const relayRequestId = read(HEADER.relayRequestId);
+  const common = { ok: true as const, requestId, listingId, timestamp };
+  if (v2.main === undefined) {
+    return { ...common, matchedSecretIndex: matched, usedPreviousSignature: v1.mainMatch < 0, signatureVersion: 1 };
+  }
+  // A v2 header that does not verify is a forgery (buyer or relay id changed), never a fallback to v1.
+  const matchedV2 = v2.mainMatch >= 0 ? v2.mainMatch : v2.previousMatch;
+  if (matchedV2 < 0) return { ok: false, reason: 'bad_signature', header: HEADER.signatureV2 };
   return {
-    ok: true,
-    requestId,
-    listingId,
+    ...common,
+    matchedSecretIndex: matchedV2,
+    usedPreviousSignature: v2.mainMatch < 0,
+    signatureVersion: 2,
     buyerId,
-    timestamp,
-    ...(relayRequestId === undefined ? {} : { relayRequestId }),
-    matchedSecretIndex: matched,
-    usedPreviousSignature: mainMatch < 0,
+    relayRequestId,
   };
+}
+
+type SignatureCheck = { main?: Uint8Array; previous?: Uint8Array; mainMatch: number; previousMatch: number };
+
+/** Records the first secret index whose expected signature equals the main or the previous header. */
+function match(check: SignatureCheck, expected: Uint8Array, index: number): void {
+  const main = check.main !== undefined && constantTimeEqual(expected, check.main);
+  const previous = check.previous !== undefined && constantTimeEqual(expected, check.previous);
+  if (main && check.mainMatch < 0) check.mainMatch = index;
+  if (previous && check.previousMatch < 0) check.previousMatch = index;
 }
 
 export type ReplayGuard = {

@@ -1,5 +1,5 @@
 /**
- * Gateway side of SPEC §4 step 4: the headers that let a seller prove a forwarded call came from
+ * Gateway side of SPEC §4 step 4 and "Signature v2": the headers that let a seller prove a forwarded call came from
  * this Crochet instance, unchanged. The seller side is `src/seller/verify.ts`; both are checked
  * against the committed vectors in `test/fixtures/signing-vectors.json`.
  *
@@ -16,6 +16,8 @@ export const CROCHET_HEADER = {
   bodySha256: 'X-Crochet-Body-SHA256',
   signature: 'X-Crochet-Signature',
   signaturePrevious: 'X-Crochet-Signature-Previous',
+  signatureV2: 'X-Crochet-Signature-V2',
+  signaturePreviousV2: 'X-Crochet-Signature-Previous-V2',
   relayRequestId: 'X-Crochet-Relay-Request-Id',
 } as const;
 
@@ -32,6 +34,23 @@ export function signingPayload(p: {
   bodySha256: string;
 }): string {
   return `${p.timestamp}.${p.requestId}.${p.listingId}.${p.bodySha256}`;
+}
+
+/**
+ * The signed string of signature v2 (SPEC §4): `JSON.stringify` of
+ * `["crochet-v2", timestamp, request_id, listing_id, buyer_id, relay_request_id or null, body_sha256]`.
+ * Unlike v1's dot-joined string it covers the buyer and relay ids, and a JSON array cannot be
+ * re-split (every field is quoted and escaped; a free call's null differs from the string "null").
+ */
+export function signingPayloadV2(p: {
+  timestamp: string;
+  requestId: string;
+  listingId: string;
+  buyerId: string;
+  relayRequestId: string | null;
+  bodySha256: string;
+}): string {
+  return JSON.stringify(['crochet-v2', p.timestamp, p.requestId, p.listingId, p.buyerId, p.relayRequestId, p.bodySha256]);
 }
 
 /** Lowercase hex HMAC-SHA256; both the secret and the payload are taken as UTF-8. */
@@ -57,7 +76,8 @@ export type CrochetHeaderInput = {
 };
 
 /**
- * The Crochet headers for one forwarded call. The upstream auth header, if configured, is added
+ * The Crochet headers for one forwarded call: v1 and v2 signatures (and both previous-secret ones
+ * during a grace period). The upstream auth header, if configured, is added
  * by the gateway itself: it is not part of the signature.
  *
  * @example
@@ -77,6 +97,14 @@ export function buildCrochetHeaders(p: CrochetHeaderInput): Record<string, strin
     listingId: p.listingId,
     bodySha256,
   });
+  const payloadV2 = signingPayloadV2({
+    timestamp: p.timestamp,
+    requestId: p.requestId,
+    listingId: p.listingId,
+    buyerId: p.buyerId,
+    relayRequestId: p.relayRequestId ?? null,
+    bodySha256,
+  });
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
     [CROCHET_HEADER.requestId]: p.requestId,
@@ -85,9 +113,11 @@ export function buildCrochetHeaders(p: CrochetHeaderInput): Record<string, strin
     [CROCHET_HEADER.timestamp]: p.timestamp,
     [CROCHET_HEADER.bodySha256]: bodySha256,
     [CROCHET_HEADER.signature]: hmacSha256Hex(p.secret, payload),
+    [CROCHET_HEADER.signatureV2]: hmacSha256Hex(p.secret, payloadV2),
   };
   if (p.previousSecret !== undefined) {
     headers[CROCHET_HEADER.signaturePrevious] = hmacSha256Hex(p.previousSecret, payload);
+    headers[CROCHET_HEADER.signaturePreviousV2] = hmacSha256Hex(p.previousSecret, payloadV2);
   }
   if (p.relayRequestId !== undefined) {
     headers[CROCHET_HEADER.relayRequestId] = p.relayRequestId;

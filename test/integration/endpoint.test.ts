@@ -60,13 +60,15 @@ test('the test call reaches the seller signed exactly like a forwarded call', as
   expect(stub.calls).toHaveLength(before + 1);
   const call = stub.calls.at(-1)!;
   expect(new TextDecoder().decode(call.body)).toBe('{"crochet_test":true}');
-  expect(call.kit).toMatchObject({ ok: true, listingId: id, buyerId: ownerId, requestId: result.request_id, usedPreviousSignature: false });
+  expect(call.kit).toMatchObject({ ok: true, listingId: id, signatureVersion: 2, buyerId: ownerId, relayRequestId: null, requestId: result.request_id, usedPreviousSignature: false });
   expect(call.independentOk).toBe(true);
   expect(result.request_id).toMatch(/^gw_req_[0-9a-f]{32}$/);
   expect(call.headers['x-crochet-timestamp']).toBe(result.tested_at);
   expect(call.headers['content-type']).toBe('application/json');
   expect(call.headers['x-crochet-signature']).toMatch(/^[0-9a-f]{64}$/);
+  expect(call.headers['x-crochet-signature-v2']).toMatch(/^[0-9a-f]{64}$/);
   expect(call.headers['x-crochet-signature-previous']).toBeUndefined();
+  expect(call.headers['x-crochet-signature-previous-v2']).toBeUndefined();
   expect(call.headers['x-crochet-relay-request-id']).toBeUndefined();
   expect(call.path).toBe('/strict');
 
@@ -118,10 +120,12 @@ describe('secret rotation', () => {
     expect(await runTest(id)).toMatchObject({ ok: true });
     expect(stub.calls.at(-1)!.kit).toMatchObject({ ok: true, usedPreviousSignature: false });
     expect(stub.calls.at(-1)!.headers['x-crochet-signature-previous']).toMatch(/^[0-9a-f]{64}$/);
+    expect(stub.calls.at(-1)!.headers['x-crochet-signature-previous-v2']).toMatch(/^[0-9a-f]{64}$/);
     // …and one that has not yet still verifies, through the previous signature.
     stub.setSecrets([first]);
     expect(await runTest(id)).toMatchObject({ ok: true });
-    expect(stub.calls.at(-1)!.kit).toMatchObject({ ok: true, usedPreviousSignature: true });
+    expect(stub.calls.at(-1)!.kit).toMatchObject({ ok: true, usedPreviousSignature: true, signatureVersion: 2, buyerId: ownerId });
+    expect(stub.calls.at(-1)!.independentOk).toBe(true);
     expect(Listings.getGatewayTarget(t.deps, id)?.endpoint).toMatchObject({ signingSecret: second, previousSigningSecret: first });
     const meta = (await t.call('GET', `/api/v1/listings/${id}/endpoint`, { key })).json.data;
     expect(meta).toMatchObject({ secret_prefix: second.slice(0, 12), previous_secret_valid_until: graceEnd });
@@ -129,6 +133,7 @@ describe('secret rotation', () => {
     t.clock.advance(DAY_MS + 1000);
     const after = await runTest(id);
     expect(stub.calls.at(-1)!.headers['x-crochet-signature-previous']).toBeUndefined();
+    expect(stub.calls.at(-1)!.headers['x-crochet-signature-previous-v2']).toBeUndefined();
     expect(after).toMatchObject({ ok: false, status: 401, json: true, error_code: 'UPSTREAM_REJECTED' });
     expect(stub.calls.at(-1)!.kit).toMatchObject({ ok: false, reason: 'bad_signature' });
     expect(Listings.getGatewayTarget(t.deps, id)?.endpoint.previousSigningSecret).toBeNull();

@@ -66,7 +66,8 @@ test('forwards the exact bytes, signed with all six headers, and relays the repl
 
   const got = stub.calls[before]!;
   expect(new TextDecoder().decode(got.body)).toBe(raw);
-  expect(got.kit).toMatchObject({ ok: true, requestId, listingId: listing.id, buyerId: buyer.profile.id });
+  expect(got.kit).toMatchObject({ ok: true, requestId, listingId: listing.id, signatureVersion: 2, buyerId: buyer.profile.id, relayRequestId: null });
+  expect(got.headers['x-crochet-signature-v2']).toMatch(/^[0-9a-f]{64}$/);
   expect(got.independentOk).toBe(true);
   expect(got.headers['x-crochet-request-id']).toBe(requestId!);
   expect(got.headers['x-crochet-listing-id']).toBe(listing.id);
@@ -269,7 +270,7 @@ test('history: visible to buyer and seller with bytes and latencies, invisible t
 });
 
 // After the calls above: every request forwarded to the stub so far.
-test('every forwarded request verified with the kit and with an HMAC computed in the test', () => {
+test('every forwarded request verified (v1 and v2) with the kit and with HMACs computed in the test', () => {
   expect(stub.calls.length).toBeGreaterThan(20);
   for (const c of stub.calls) {
     expect({ path: c.path, kit: c.kit.ok, independent: c.independentOk }).toEqual({ path: c.path, kit: true, independent: true });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { verifyCrochetRequest } from '../../src/seller/verify.ts';
 import { createTestApp, registerAgent, type TestContext } from '../support/app.ts';
 import { createListing } from '../support/listings.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
@@ -36,11 +37,19 @@ test('during the grace period a seller holding the old secret keeps working; aft
   const newSecret = rotated.json.data.signing_secret as string;
   expect(newSecret).not.toBe(oldSecret);
 
-  // Seller still on the old secret: verified through X-Crochet-Signature-Previous.
+  // Seller still on the old secret: verified through X-Crochet-Signature-Previous and -Previous-V2.
   let n = stub.calls.length;
   expect((await call(listing.id, buyer.key)).json.verified).toBe(true);
-  expect(stub.calls[n]!.kit).toMatchObject({ ok: true, usedPreviousSignature: true });
-  expect(stub.calls[n]!.independentOk).toBe(true);
+  const grace = stub.calls[n]!;
+  expect(grace.kit).toMatchObject({ ok: true, usedPreviousSignature: true, signatureVersion: 2, buyerId: buyer.profile.id, relayRequestId: null });
+  expect(grace.independentOk).toBe(true);
+  // Both previous headers are needed: without either one the old secret no longer verifies.
+  for (const dropped of ['x-crochet-signature-previous', 'x-crochet-signature-previous-v2']) {
+    expect(grace.headers[dropped]).toMatch(/^[0-9a-f]{64}$/);
+    const { [dropped]: _gone, ...rest } = grace.headers;
+    const verdict = await verifyCrochetRequest({ headers: rest, rawBody: grace.body, secrets: [oldSecret], now: t.clock.now(), requireV2: true });
+    expect(verdict).toMatchObject({ ok: false, reason: 'bad_signature' });
+  }
   // Seller already on the new secret: verified through X-Crochet-Signature.
   stub.setSecrets([newSecret]);
   n = stub.calls.length;
@@ -53,6 +62,7 @@ test('during the grace period a seller holding the old secret keeps working; aft
   n = stub.calls.length;
   expect((await call(listing.id, buyer.key)).json.verified).toBe(false);
   expect(stub.calls[n]!.headers['x-crochet-signature-previous']).toBeUndefined();
+  expect(stub.calls[n]!.headers['x-crochet-signature-previous-v2']).toBeUndefined();
   expect(stub.calls[n]!.independentOk).toBe(false);
 });
 

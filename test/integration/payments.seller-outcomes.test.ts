@@ -49,7 +49,8 @@ test('a seller 4xx on a paid call is handled: passed through, credited once, the
   expect(res.status).toBe(422);
   expect(res.json).toEqual({ error: CANARY });
   expect(rejecting.calls).toHaveLength(1);
-  expect(rejecting.calls[0]!.kit).toMatchObject({ ok: true, relayRequestId: relay });
+  expect(rejecting.calls[0]!.kit).toMatchObject({ ok: true, signatureVersion: 2, buyerId: m.buyer.profile.id, relayRequestId: relay });
+  expect(rejecting.calls[0]!.independentOk).toBe(true);
   expect(entryTypes(relay)).toEqual([
     ['buyer_payment', -250_000], ['payment_held', 250_000], ['hold_released', -250_000], ['seller_credit', 243_750], ['marketplace_fee', 6_250],
   ]);

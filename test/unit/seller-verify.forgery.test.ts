@@ -32,11 +32,12 @@ describe('genuine calls verify', () => {
         ok: true,
         requestId: v.request_id,
         listingId: v.listing_id,
-        buyerId: v.buyer_id,
         timestamp: v.timestamp,
-        ...(v.relay_request_id === undefined ? {} : { relayRequestId: v.relay_request_id }),
         matchedSecretIndex: 0,
         usedPreviousSignature: false,
+        signatureVersion: 2,
+        buyerId: v.buyer_id,
+        relayRequestId: v.relay_request_id ?? null,
       });
     });
   }
@@ -48,7 +49,7 @@ describe('genuine calls verify', () => {
       timestamp: new Date().toISOString(), secret: 'whsec_live', relayRequestId: 'rly_live',
     });
     const result = await verifyCrochetRequest({ headers: new Headers(headers), rawBody: body, secrets: ['whsec_live'] });
-    expect(result).toMatchObject({ ok: true, requestId: 'gw_req_live', relayRequestId: 'rly_live' });
+    expect(result).toMatchObject({ ok: true, requestId: 'gw_req_live', signatureVersion: 2, buyerId: 'prof_live', relayRequestId: 'rly_live' });
   });
 
   test('raw body as string, ArrayBuffer or Node Buffer; Node-style lowercase headers with arrays', async () => {
@@ -139,11 +140,6 @@ describe('forgeries are rejected', () => {
     });
   }
 
-  test('documented limit: buyer and relay ids are not signed (SPEC §4 payload), so they are reported, not proven', async () => {
-    const result = await verifyVector(first, (h) => (h['X-Crochet-Buyer-Id'] = 'prof_someone_else'));
-    expect(result).toMatchObject({ ok: true, buyerId: 'prof_someone_else' });
-  });
-
   test('misuse throws instead of verifying against nothing', async () => {
     await expect(verifyVector(first, () => {}, { secrets: [] })).rejects.toThrow(/secrets/);
     await expect(verifyVector(first, () => {}, { secrets: '' })).rejects.toThrow(/secrets/);
@@ -154,9 +150,9 @@ describe('forgeries are rejected', () => {
 describe('secret rotation', () => {
   const oldSecret = rotation.previous_secret as string;
 
-  test('grace period: a seller still on the old secret verifies via X-Crochet-Signature-Previous', async () => {
+  test('grace period: a seller still on the old secret verifies via X-Crochet-Signature-Previous(-V2)', async () => {
     expect(await verifyVector(rotation, () => {}, { secrets: oldSecret })).toMatchObject({
-      ok: true, matchedSecretIndex: 0, usedPreviousSignature: true,
+      ok: true, matchedSecretIndex: 0, usedPreviousSignature: true, signatureVersion: 2, buyerId: rotation.buyer_id,
     });
   });
 
@@ -167,8 +163,11 @@ describe('secret rotation', () => {
     });
   });
 
-  test('grace over (no previous header) → the old secret no longer verifies', async () => {
-    const result = await verifyVector(rotation, (h) => delete h['X-Crochet-Signature-Previous'], { secrets: oldSecret });
+  test('grace over (no previous headers) → the old secret no longer verifies', async () => {
+    const result = await verifyVector(rotation, (h) => {
+      delete h['X-Crochet-Signature-Previous'];
+      delete h['X-Crochet-Signature-Previous-V2'];
+    }, { secrets: oldSecret });
     expect(result).toMatchObject({ ok: false, reason: 'bad_signature' });
   });
 
@@ -224,15 +223,15 @@ describe('dependency-free kit', () => {
         `import { verifyCrochetRequest } from './verify.mjs';
 const v = JSON.parse(process.argv[2]);
 const headers = Object.fromEntries(Object.entries(v.headers).map(([k, val]) => [k.toLowerCase(), val]));
-const ok = await verifyCrochetRequest({ headers, rawBody: Buffer.from(v.body, 'utf8'), secrets: [v.secret], now: new Date(v.timestamp) });
+const ok = await verifyCrochetRequest({ headers, rawBody: Buffer.from(v.body, 'utf8'), secrets: [v.secret], now: new Date(v.timestamp), requireV2: true });
 const bad = await verifyCrochetRequest({ headers, rawBody: Buffer.from(v.body + ' ', 'utf8'), secrets: v.secret, now: new Date(v.timestamp) });
-console.log(ok.ok ? 'ok' : 'rejected:' + ok.reason, bad.ok ? 'ok' : 'rejected:' + bad.reason, process.version);
+console.log(ok.ok ? 'ok:v' + ok.signatureVersion + ':' + ok.buyerId : 'rejected:' + ok.reason, bad.ok ? 'ok' : 'rejected:' + bad.reason, process.version);
 `,
       );
       const input = JSON.stringify({ headers: fixtureHeaders(first), body: first.body, secret: first.secret, timestamp: first.timestamp });
       const run = Bun.spawnSync(['node', join(dir, 'run.mjs'), input], { stdout: 'pipe', stderr: 'pipe' });
       expect(run.stderr.toString()).toBe('');
-      expect(run.stdout.toString()).toMatch(/^ok rejected:body_hash_mismatch v\d+\./);
+      expect(run.stdout.toString()).toMatch(new RegExp(`^ok:v2:${first.buyer_id} rejected:body_hash_mismatch v\\d+\\.`));
       expect(run.exitCode).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
