@@ -4,7 +4,11 @@ Copy this file into your service. Python 3.8+.
 
     python3 verify_crochet.py serve            # demo seller on :8080, secret from CROCHET_SIGNING_SECRET
     python3 verify_crochet.py check '<json>'   # verify one request given as JSON (used by Crochet's tests):
-        {"headers": {...}, "body": "<exact UTF-8 body>", "secrets": ["..."], "now": "<ISO-8601>"}
+        {"headers": {...}, "body": "<exact UTF-8 body>", "secrets": ["..."], "now": "<ISO-8601>", "require_v2": false}
+
+Signature v2 (X-Crochet-Signature-V2) also covers the buyer id and the relay request id: the result
+carries "buyer_id" and "relay_request_id" only when it verified ("signature_version": 2). A paid
+call's relay_request_id is the same on every retry of one payment: use it as your idempotency key.
 """
 
 import hashlib
@@ -65,11 +69,31 @@ def _header_getter(headers):
     return lambda name: headers.get(name) or None
 
 
-def verify_crochet_request(headers, raw_body, secrets, tolerance_seconds=DEFAULT_TOLERANCE_SECONDS, now=None):
+def _match(secrets_expected, given, previous):
+    """First secret index matching the main signature, and the first matching the previous one."""
+    main_match = previous_match = -1
+    for index, expected in enumerate(secrets_expected):
+        # No early exit, and compare_digest on bytes: timing shows neither secret nor prefix.
+        if given is not None and hmac.compare_digest(expected, given) and main_match < 0:
+            main_match = index
+        if previous is not None and hmac.compare_digest(expected, previous) and previous_match < 0:
+            previous_match = index
+    return main_match, previous_match
+
+
+def _signatures(secrets, payload):
+    return [hmac.new(s.encode("utf-8"), payload, hashlib.sha256).hexdigest().encode("ascii") for s in secrets]
+
+
+def verify_crochet_request(headers, raw_body, secrets, tolerance_seconds=DEFAULT_TOLERANCE_SECONDS, now=None,
+                           require_v2=False):
     """Check one forwarded call. `raw_body` is the exact bytes received, never re-serialized JSON.
 
-    Returns {"ok": True, "request_id", "listing_id", "buyer_id", "timestamp", "relay_request_id",
-    "matched_secret_index", "used_previous_signature"} or {"ok": False, "reason", "header"}.
+    Returns {"ok": True, "request_id", "listing_id", "timestamp", "matched_secret_index",
+    "used_previous_signature", "signature_version": 2, "buyer_id", "relay_request_id" (None: a free
+    call)} when signature v2 verified; {"ok": True, ..., "signature_version": 1} without buyer_id or
+    relay_request_id when only v1 was sent (v1 does not cover them); or {"ok": False, "reason", "header"}.
+    require_v2=True refuses calls without X-Crochet-Signature-V2.
     """
     if isinstance(secrets, str):
         secrets = [secrets]
@@ -79,7 +103,7 @@ def verify_crochet_request(headers, raw_body, secrets, tolerance_seconds=DEFAULT
 
     # 1. Every required header is present.
     values = {}
-    for name in REQUIRED_HEADERS:
+    for name in REQUIRED_HEADERS + (("X-Crochet-Signature-V2",) if require_v2 else ()):
         value = get(name)
         if value is None:
             return {"ok": False, "reason": "missing_header", "header": name}
@@ -99,37 +123,43 @@ def verify_crochet_request(headers, raw_body, secrets, tolerance_seconds=DEFAULT
     if body_sha256 != values["X-Crochet-Body-SHA256"]:
         return {"ok": False, "reason": "body_hash_mismatch", "header": "X-Crochet-Body-SHA256"}
 
-    # 4. Recompute the HMAC over timestamp.request_id.listing_id.body_sha256 with each secret and
+    # 4. Recompute the v1 HMAC over timestamp.request_id.listing_id.body_sha256 with each secret and
     # compare in constant time, against the main signature and, during a rotation grace period,
     # the previous-secret signature. compare_digest wants bytes when input may be non-ASCII.
-    payload = "{}.{}.{}.{}".format(
-        timestamp, values["X-Crochet-Request-Id"], values["X-Crochet-Listing-Id"], body_sha256
-    ).encode("utf-8")
-    given = values["X-Crochet-Signature"].encode("utf-8")
-    previous = get("X-Crochet-Signature-Previous")
-    given_previous = previous.encode("utf-8") if previous is not None else None
-    main_match = previous_match = -1
-    for index, secret in enumerate(secrets):
-        expected = hmac.new(secret.encode("utf-8"), payload, hashlib.sha256).hexdigest().encode("ascii")
-        if hmac.compare_digest(expected, given) and main_match < 0:
-            main_match = index
-        if given_previous is not None and hmac.compare_digest(expected, given_previous) and previous_match < 0:
-            previous_match = index
+    def given(name):
+        value = get(name)
+        return value.encode("utf-8") if value is not None else None
+
+    request_id, listing_id, buyer_id = (values[h] for h in REQUIRED_HEADERS[:3])
+    payload = "{}.{}.{}.{}".format(timestamp, request_id, listing_id, body_sha256).encode("utf-8")
+    main_match, previous_match = _match(_signatures(secrets, payload), given("X-Crochet-Signature"),
+                                        given("X-Crochet-Signature-Previous"))
     matched = main_match if main_match >= 0 else previous_match
     if matched < 0:
         return {"ok": False, "reason": "bad_signature", "header": "X-Crochet-Signature"}
+    result = {"ok": True, "request_id": request_id, "listing_id": listing_id, "timestamp": timestamp}
 
-    # 5. Accept. Buyer and relay ids are reported, not covered by the signature.
-    return {
-        "ok": True,
-        "request_id": values["X-Crochet-Request-Id"],
-        "listing_id": values["X-Crochet-Listing-Id"],
-        "buyer_id": values["X-Crochet-Buyer-Id"],
-        "timestamp": timestamp,
-        "relay_request_id": get("X-Crochet-Relay-Request-Id"),
-        "matched_secret_index": matched,
-        "used_previous_signature": main_match < 0,
-    }
+    # 5. Signature v2, when sent: the same HMAC over the JSON array below, serialized without
+    # spaces and with non-ASCII as is (exactly what JavaScript's JSON.stringify writes).
+    signature_v2 = given("X-Crochet-Signature-V2")
+    if signature_v2 is None:
+        # v1 only: buyer and relay ids are not covered, so they are not reported at all.
+        result.update(matched_secret_index=matched, used_previous_signature=main_match < 0, signature_version=1)
+        return result
+    relay_request_id = get("X-Crochet-Relay-Request-Id")
+    payload_v2 = json.dumps(
+        ["crochet-v2", timestamp, request_id, listing_id, buyer_id, relay_request_id, body_sha256],
+        separators=(",", ":"), ensure_ascii=False,
+    ).encode("utf-8")
+    main_v2, previous_v2 = _match(_signatures(secrets, payload_v2), signature_v2,
+                                  given("X-Crochet-Signature-Previous-V2"))
+    matched_v2 = main_v2 if main_v2 >= 0 else previous_v2
+    if matched_v2 < 0:
+        # A v2 that does not verify means a changed buyer or relay id: never fall back to v1.
+        return {"ok": False, "reason": "bad_signature", "header": "X-Crochet-Signature-V2"}
+    result.update(matched_secret_index=matched_v2, used_previous_signature=main_v2 < 0, signature_version=2,
+                  buyer_id=buyer_id, relay_request_id=relay_request_id)
+    return result
 
 
 class ReplayGuard:
@@ -162,16 +192,25 @@ def serve(port=8080):
 
     secrets = [s for s in os.environ.get("CROCHET_SIGNING_SECRET", "").split(",") if s]
     guard = ReplayGuard()
+    # Paid calls: one reply per relay_request_id, so a retried payment is never served twice.
+    # In memory for the demo; keep it in your database in production.
+    paid_replies = {}
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             raw_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            result = verify_crochet_request(self.headers, raw_body, secrets)
+            result = verify_crochet_request(self.headers, raw_body, secrets, require_v2=True)
             if not result["ok"]:
                 return self._json(401, {"error": result["reason"]})
             if guard.is_replay(result["request_id"]):
                 return self._json(409, {"error": "replayed_request"})
-            return self._json(200, {"echo": json.loads(raw_body), "request_id": result["request_id"]})
+            relay = result["relay_request_id"]
+            if relay is not None and relay in paid_replies:
+                return self._json(200, paid_replies[relay])
+            reply = {"echo": json.loads(raw_body), "buyer_id": result["buyer_id"], "request_id": result["request_id"]}
+            if relay is not None:
+                paid_replies[relay] = reply
+            return self._json(200, reply)
 
         def _json(self, status, obj):
             data = json.dumps(obj).encode("utf-8")
@@ -187,7 +226,8 @@ def serve(port=8080):
 def _check(arg):
     spec = json.loads(arg)
     now = _parse_timestamp(spec["now"]) if spec.get("now") else None
-    result = verify_crochet_request(spec["headers"], spec["body"].encode("utf-8"), spec["secrets"], now=now)
+    result = verify_crochet_request(spec["headers"], spec["body"].encode("utf-8"), spec["secrets"], now=now,
+                                    require_v2=bool(spec.get("require_v2")))
     print(json.dumps(result, sort_keys=True))
     return 0 if result["ok"] else 1
 

@@ -6,7 +6,7 @@ import type { SigningVector } from '../support/signing-vectors.ts';
 
 const script = join(import.meta.dir, '../../docs/examples/verify_crochet.py');
 
-type Check = { headers: Record<string, string>; body: string; secrets: string[]; now: string };
+type Check = { headers: Record<string, string>; body: string; secrets: string[]; now: string; require_v2?: boolean };
 
 /** Runs `python3 verify_crochet.py check <json>`; returns exit code and the printed result. */
 function runPython(check: Check): { exitCode: number; result: Record<string, unknown> } {
@@ -27,10 +27,37 @@ describe('docs/examples/verify_crochet.py', () => {
   for (const v of signingVectors) {
     test(`accepts vector: ${v.name}`, () => {
       const { exitCode, result } = runPython(checkFor(v));
-      expect(result).toMatchObject({ ok: true, request_id: v.request_id, used_previous_signature: false });
+      expect(result).toEqual({
+        ok: true, request_id: v.request_id, listing_id: v.listing_id, timestamp: v.timestamp, matched_secret_index: 0,
+        used_previous_signature: false, signature_version: 2, buyer_id: v.buyer_id, relay_request_id: v.relay_request_id ?? null,
+      });
       expect(exitCode).toBe(0);
     });
   }
+
+  const paid = signingVectors.find((v) => v.relay_request_id !== undefined) as SigningVector;
+  const v2Fails = { ok: false, reason: 'bad_signature', header: 'X-Crochet-Signature-V2' };
+
+  test('v2: a changed buyer id or relay id is rejected (v1 alone would have passed)', () => {
+    for (const change of [{ 'X-Crochet-Buyer-Id': 'prof_someone_else' }, { 'X-Crochet-Relay-Request-Id': 'rly_other_payment' }]) {
+      const { exitCode, result } = runPython(checkFor(paid, { headers: { ...fixtureHeaders(paid), ...change } }));
+      expect(result).toEqual(v2Fails);
+      expect(exitCode).toBe(1);
+    }
+    const { 'X-Crochet-Relay-Request-Id': _relay, ...withoutRelay } = fixtureHeaders(paid);
+    expect(runPython(checkFor(paid, { headers: withoutRelay })).result).toEqual(v2Fails);
+  });
+
+  test('v1 only: verified as version 1 with no buyer_id or relay_request_id; require_v2 refuses it', () => {
+    const headers = fixtureHeaders(paid, { v1Only: true });
+    const { result } = runPython(checkFor(paid, { headers }));
+    expect(result).toMatchObject({ ok: true, signature_version: 1 });
+    expect(Object.keys(result)).not.toContain('buyer_id');
+    expect(Object.keys(result)).not.toContain('relay_request_id');
+    expect(runPython(checkFor(paid, { headers, require_v2: true })).result).toEqual({
+      ok: false, reason: 'missing_header', header: 'X-Crochet-Signature-V2',
+    });
+  });
 
   const first = signingVectors[0] as SigningVector;
 
@@ -58,12 +85,14 @@ describe('docs/examples/verify_crochet.py', () => {
   test('rotation: the old secret verifies via X-Crochet-Signature-Previous, and not without it', () => {
     const rotation = signingVectors.find((v) => v.previous_secret !== undefined) as SigningVector;
     const old = [rotation.previous_secret ?? ''];
-    expect(runPython(checkFor(rotation, { secrets: old })).result).toMatchObject({
-      ok: true, used_previous_signature: true,
+    expect(runPython(checkFor(rotation, { secrets: old, require_v2: true })).result).toMatchObject({
+      ok: true, used_previous_signature: true, signature_version: 2, buyer_id: rotation.buyer_id,
     });
-    const { 'X-Crochet-Signature-Previous': _dropped, ...graceOver } = fixtureHeaders(rotation);
-    expect(runPython(checkFor(rotation, { secrets: old, headers: graceOver })).result).toMatchObject({
-      ok: false, reason: 'bad_signature',
-    });
+    for (const dropped of ['X-Crochet-Signature-Previous', 'X-Crochet-Signature-Previous-V2']) {
+      const { [dropped]: _dropped, ...graceOver } = fixtureHeaders(rotation);
+      expect(runPython(checkFor(rotation, { secrets: old, headers: graceOver })).result).toMatchObject({
+        ok: false, reason: 'bad_signature',
+      });
+    }
   });
 });
