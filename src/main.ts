@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { parseArgs } from './cli/args.ts';
 import { BACKUP_HELP, runBackup } from './cli/backup.ts';
-import { LEDGER_VERIFY_HELP, runLedgerVerify } from './cli/ledger-verify.ts';
+import { LEDGER_VERIFY_HELP, runLedgerHead, runLedgerVerify } from './cli/ledger-verify.ts';
 import { REFUNDS_HELP, runRefunds } from './cli/refunds.ts';
 import { SCORES_HELP, runScoresRecompute } from './cli/scores-recompute.ts';
 import { ConfigError, describeOptions, loadConfig } from './config.ts';
@@ -20,6 +20,8 @@ Commands:
   migrate          apply database migrations and exit
   backup FILE      consistent online copy of the database (keep the master key separately)
   ledger verify    check the ledger's hash chain and that every transaction balances
+                   (--expect-head <seq>:<hash>: and that it still holds a recorded head)
+  ledger head      print the verified chain head as <seq>:<hash>, to record outside the server
   vault rotate-key re-encrypt every vault value under a new master key (server stopped)
   refunds list     payments owed back to buyers (settled intents that expired unused)
   refunds mark     record a refund paid on chain: crochet refunds mark <relay_request_id> --tx-ref REF
@@ -36,6 +38,8 @@ Examples:
   CROCHET_LOG_LEVEL=debug crochet serve
   crochet migrate --data-dir ./crochet-data
   crochet ledger verify --data-dir ./crochet-data
+  crochet ledger head --data-dir ./crochet-data > ledger-head.txt
+  crochet ledger verify --data-dir ./crochet-data --expect-head "$(cat ledger-head.txt)"
   crochet vault rotate-key --data-dir ./crochet-data
   crochet refunds mark rly_0193… --tx-ref 0xabc…
   crochet scores recompute --data-dir ./crochet-data
@@ -44,7 +48,7 @@ Examples:
 async function main(argv: string[]): Promise<number> {
   const { positional, flags: allFlags } = parseArgs(argv);
   // Flags of one command, not configuration options.
-  const { 'tx-ref': txRef, all, ...flags } = allFlags;
+  const { 'tx-ref': txRef, all, 'expect-head': expectHead, ...flags } = allFlags;
   if (flags['version'] !== undefined || positional[0] === 'version') {
     console.log(VERSION);
     return 0;
@@ -71,8 +75,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'ledger': {
-      if (positional[1] === 'verify') return runLedgerVerify(config);
-      console.error(`unknown ledger command "${positional[1] ?? ''}" (try: crochet ledger verify)`);
+      if (positional[1] === 'verify') return runLedgerVerify(config, { expectHead });
+      if (positional[1] === 'head' && expectHead === undefined) return runLedgerHead(config);
+      if (positional[1] === 'head') {
+        console.error('--expect-head belongs to `crochet ledger verify`, not `crochet ledger head`');
+        return 2;
+      }
+      console.error(`unknown ledger command "${positional[1] ?? ''}" (try: crochet ledger verify, crochet ledger head)`);
       return 2;
     }
     case 'vault': {

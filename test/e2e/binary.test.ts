@@ -34,7 +34,7 @@ test('--help lists every command and every option with its env name and default'
   const proc = Bun.spawn([binary, '--help'], { stdout: 'pipe' });
   expect(await proc.exited).toBe(0);
   const text = await new Response(proc.stdout).text();
-  for (const command of ['serve', 'migrate', 'backup FILE', 'ledger verify', 'vault rotate-key', 'scores recompute', '--version']) expect(text).toContain(command);
+  for (const command of ['serve', 'migrate', 'backup FILE', 'ledger verify', 'ledger head', '--expect-head', 'vault rotate-key', 'scores recompute', '--version']) expect(text).toContain(command);
   // Every configuration name of SPEC §8, each with its default.
   const names = ['PORT', 'HOST', 'DATA_DIR', 'PUBLIC_URL', 'MASTER_KEY', 'LOG_LEVEL', 'POW_DIFFICULTY', 'CHALLENGE_TTL_SECONDS', 'RATE_LIMIT_READ_PER_MIN',
     'RATE_LIMIT_WRITE_PER_MIN', 'RATE_LIMIT_AUTH_PER_5MIN', 'RATE_LIMIT_GATEWAY_PER_MIN', 'RATE_LIMIT_LISTING_PER_MIN', 'ALLOW_PRIVATE_UPSTREAMS', 'PAYMENT_ROUTES',
@@ -68,6 +68,21 @@ test('serves /health and registers EVM and Solana agents over HTTP', async () =>
   expect(await (await fetch(`${running.baseUrl}/`)).text()).toContain('/assets/app.js');
   expect((await fetch(`${running.baseUrl}/assets/app.css`)).headers.get('content-type')).toStartWith('text/css');
   expect(await (await fetch(`${running.baseUrl}/SKILL.md`)).text()).toContain(`${running.baseUrl.replace('127.0.0.1', 'localhost')}/api/v1`);
+});
+
+test('ledger head prints <seq>:<hash> of the live database and verify --expect-head accepts it', async () => {
+  const data = join(running.dir, 'crochet-data');
+  const run = async (...args: string[]) => {
+    const proc = Bun.spawn([binary, 'ledger', ...args, '--data-dir', data], { cwd: running.dir, stdout: 'pipe', stderr: 'pipe' });
+    return { code: await proc.exited, stdout: await new Response(proc.stdout).text(), stderr: await new Response(proc.stderr).text() };
+  };
+  const head = await run('head');
+  expect(head.stdout).toMatch(/^\d+:[0-9a-f]{64}\n$/);
+  expect(head.code).toBe(0);
+  const verify = await run('verify', '--expect-head', head.stdout.trim());
+  expect(verify.stdout).toContain(`expected head ${head.stdout.trim()}: present`);
+  expect(verify.code).toBe(0);
+  expect((await run('verify', '--expect-head', 'nonsense')).code).toBe(2);
 });
 
 test('a second instance on the same port fails with "in use" instead of sharing the port', async () => {

@@ -39,7 +39,8 @@ describe('docs/examples/verify_crochet.py', () => {
   const v2Fails = { ok: false, reason: 'bad_signature', header: 'X-Crochet-Signature-V2' };
 
   test('v2: a changed buyer id or relay id is rejected (v1 alone would have passed)', () => {
-    for (const change of [{ 'X-Crochet-Buyer-Id': 'prof_someone_else' }, { 'X-Crochet-Relay-Request-Id': 'rly_other_payment' }]) {
+    const changes: Record<string, string>[] = [{ 'X-Crochet-Buyer-Id': 'prof_someone_else' }, { 'X-Crochet-Relay-Request-Id': 'rly_other_payment' }];
+    for (const change of changes) {
       const { exitCode, result } = runPython(checkFor(paid, { headers: { ...fixtureHeaders(paid), ...change } }));
       expect(result).toEqual(v2Fails);
       expect(exitCode).toBe(1);

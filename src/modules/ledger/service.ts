@@ -15,6 +15,7 @@ export {
   type LedgerVerification,
   type PostLedgerTransactionInput,
 } from './chain.ts';
+export { EMPTY_LEDGER_HEAD, expectedHeadProblem, formatLedgerHead, parseLedgerHead, readLedgerHead, type LedgerHead } from './head.ts';
 export {
   accountOf,
   cancelledRefundEntries,
