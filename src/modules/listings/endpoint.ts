@@ -211,7 +211,7 @@ export async function testEndpoint(deps: CoreDeps, ownerId: string, idOrSlug: st
 
 /**
  * A new signing secret, returned once. The current one becomes the previous secret and keeps
- * signing `X-Crochet-Signature-Previous` for `graceSeconds` (0: dropped at once). Only one
+ * signing `X-Crochet-Signature-Previous` and `-Previous-V2` for `graceSeconds` (0: dropped at once). Only one
  * previous secret is kept: rotating again during a grace period retires the older one.
  */
 export function rotateSigningSecret(deps: CoreDeps, ownerId: string, idOrSlug: string, graceSeconds: number) {
