@@ -170,9 +170,7 @@ export async function verifyCrochetRequest(opts: VerifyOptions): Promise<VerifyR
   const relayRequestId = read(HEADER.relayRequestId) ?? null;
   const payload = encoder.encode(`${timestamp}.${requestId}.${listingId}.${bodySha256}`);
   // JSON.stringify writes exactly the SPEC's array: no spaces, strings escaped, null for a free call.
-  const payloadV2 = encoder.encode(
-    JSON.stringify(['crochet-v2', timestamp, requestId, listingId, buyerId, relayRequestId, bodySha256]),
-  );
+  const payloadV2 = encoder.encode(JSON.stringify(['crochet-v2', timestamp, requestId, listingId, buyerId, relayRequestId, bodySha256]));
   const given = (name: string) => {
     const value = read(name);
     return value === undefined ? undefined : encoder.encode(value);
@@ -183,13 +181,7 @@ export async function verifyCrochetRequest(opts: VerifyOptions): Promise<VerifyR
   // Every secret is tried against every signature header with no early exit, so timing shows
   // neither which secret nor how much of a signature matched.
   for (let i = 0; i < secrets.length; i++) {
-    const key = await subtle.importKey(
-      'raw',
-      encoder.encode(secrets[i] ?? ''),
-      { name: 'HMAC', hash: 'SHA-256' },
-      false,
-      ['sign'],
-    );
+    const key = await subtle.importKey('raw', encoder.encode(secrets[i] ?? ''), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
     const expected = encoder.encode(toHex(await subtle.sign('HMAC', key, payload)));
     const expectedV2 = encoder.encode(toHex(await subtle.sign('HMAC', key, payloadV2)));
     match(v1, expected, i);
