@@ -3,6 +3,10 @@ import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { fixtureHeaders, signingVectors } from '../support/signing-vectors.ts';
 import type { SigningVector } from '../support/signing-vectors.ts';
+import { allowSlowSetup } from '../support/timeouts.ts';
+
+// Every check starts a python3 process; several per test overrun Bun's 5 s on a loaded machine.
+allowSlowSetup();
 
 const script = join(import.meta.dir, '../../docs/examples/verify_crochet.py');
 
