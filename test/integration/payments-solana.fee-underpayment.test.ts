@@ -1,0 +1,57 @@
+// Threat: a Solana payment in a Token-2022 mint that withholds a transfer fee is counted at the gross amount sent, so the seller's account receives less than the price while the call is paid.
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { address, type Address, type KeyPairSigner } from '@solana/kit';
+import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
+import { payUsdcSolana } from '../support/solana-pay.ts';
+import { allowSlowSetup } from '../support/timeouts.ts';
+
+allowSlowSetup();
+
+const FEE_BASIS_POINTS = 100; // 1 %
+let m: PaidMarket;
+let feeMint: Address;
+let buyer: KeyPairSigner;
+beforeAll(async () => {
+  m = await startPaidMarket({
+    solanaAsset: async (sol) => (feeMint = await sol.createTransferFeeMint({ basisPoints: FEE_BASIS_POINTS, maximumFee: 10n ** 12n })),
+  });
+  buyer = await m.sol.createFundedWallet(100_000_000n, feeMint);
+});
+afterAll(() => m?.stop());
+
+/** What Token-2022 withholds from a transfer of `gross` (rounded up, as the program does). */
+const feeOf = (gross: bigint) => (gross * BigInt(FEE_BASIS_POINTS) + 9_999n) / 10_000n;
+
+test('the price sent gross arrives short: 402 PAYMENT_INSUFFICIENT; sending enough to net the price settles', async () => {
+  const raw = '{"fee-mint":true}';
+  const offer = await m.call(m.listing.id, raw, m.buyer.key, { origin: 'SOL' });
+  expect(offer.status).toBe(402);
+  const route = offer.json.payment.routes[0];
+  expect(route.asset).toBe(feeMint);
+  const relay = offer.json.payment.relay_request_id as string;
+  const price = BigInt(route.amount_atomic);
+  const payTo = address(route.pay_to);
+  const pay = (amountAtomic: bigint) =>
+    payUsdcSolana({ rpc: m.sol.rpc, payer: buyer, mint: feeMint, payToOwner: payTo, amountAtomic, decimals: 6, reference: address(route.reference) });
+
+  // The TransferChecked says `price`; the recipient's account gets price − fee.
+  await pay(price);
+  expect(await m.sol.tokenBalance(payTo, feeMint)).toBe(price - feeOf(price));
+  const before = m.stub.calls.length;
+  const short = await m.call(m.listing.id, raw, m.buyer.key, { relay });
+  expect(short.status).toBe(402);
+  expect(short.json.error.code).toBe('PAYMENT_INSUFFICIENT');
+  expect(short.json.error.message).toContain(`received ${price - feeOf(price)} of the ${price}`);
+  expect(m.stub.calls.length).toBe(before);
+  expect(m.t.deps.db.sqlite.query('SELECT count(*) AS n FROM payment_settlements WHERE intent_id = ?').get(relay)).toEqual({ n: 0 });
+
+  // The smallest gross amount whose net is the price.
+  let gross = price;
+  while (gross - feeOf(gross) < price) gross++;
+  await pay(gross);
+  const ok = await m.call(m.listing.id, raw, m.buyer.key, { relay });
+  expect(ok.status).toBe(200);
+  expect(m.stub.calls.length).toBe(before + 1);
+  const settled = m.t.deps.db.sqlite.query('SELECT amount_atomic FROM payment_settlements WHERE intent_id = ?').all(relay);
+  expect(settled).toEqual([{ amount_atomic: (gross - feeOf(gross)).toString() }]);
+});
