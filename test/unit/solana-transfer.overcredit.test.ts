@@ -8,13 +8,13 @@ const [mint, ata, ata2022, payer, source, refA, refB] = [2, 3, 4, 5, 6, 7, 8].ma
 const wanted = (reference: Address, amountAtomic = 1_000n): WantedTransfer => ({
   mint,
   decimals: 6,
-  destinations: new Map([[TOKEN_PROGRAM, ata], [TOKEN_2022_PROGRAM, ata2022]]),
+  destinations: new Map<Address, Address>([[TOKEN_PROGRAM, ata], [TOKEN_2022_PROGRAM, ata2022]]),
   reference,
   amountAtomic,
 });
 
 /** A TransferChecked instruction (data `[12, amount u64, decimals]`) located at top level or inside a CPI. */
-function transfer(amount: bigint, extra: Address[], trace: LocatedInstruction['trace'] = { kind: 'outer', index: 0 }, program = TOKEN_PROGRAM, destination = ata): LocatedInstruction {
+function transfer(amount: bigint, extra: Address[], trace: LocatedInstruction['trace'] = { kind: 'outer', index: 0 }, program: Address = TOKEN_PROGRAM, destination = ata): LocatedInstruction {
   const data = new Uint8Array(10);
   data[0] = 12;
   data.set(getU64Encoder().encode(amount), 1);
