@@ -1,6 +1,8 @@
 // Threat: a Solana payment in a Token-2022 mint that withholds a transfer fee is counted at the gross amount sent, so the seller's account receives less than the price while the call is paid.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { address, type Address, type KeyPairSigner } from '@solana/kit';
+import { newSolanaReference } from '../../src/modules/payments/reference.ts';
+import { createSolanaVerifier } from '../../src/modules/payments/solana-verifier.ts';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
 import { payUsdcSolana } from '../support/solana-pay.ts';
 import { allowSlowSetup } from '../support/timeouts.ts';
@@ -54,4 +56,31 @@ test('the price sent gross arrives short: 402 PAYMENT_INSUFFICIENT; sending enou
   expect(m.stub.calls.length).toBe(before + 1);
   const settled = m.t.deps.db.sqlite.query('SELECT amount_atomic FROM payment_settlements WHERE intent_id = ?').all(relay);
   expect(settled).toEqual([{ amount_atomic: (gross - feeOf(gross)).toString() }]);
+});
+
+test('a node whose reply lacks token balances gets a retryable 503, never a payment counted at the gross amount', async () => {
+  // An RPC in front of the chain that drops the token balances from every transaction's meta.
+  const proxy = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    async fetch(request) {
+      const body = await request.text();
+      const upstream = await fetch(m.sol.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      if ((JSON.parse(body) as { method: string }).method !== 'getTransaction') return upstream;
+      const reply = (await upstream.json()) as { result: { meta: Record<string, unknown> } | null };
+      if (reply.result) Object.assign(reply.result.meta, { preTokenBalances: null, postTokenBalances: null });
+      return Response.json(reply);
+    },
+  });
+  try {
+    const route = { network: m.sol.network, rpcUrl: `http://127.0.0.1:${proxy.port}`, mint: feeMint, decimals: 6, commitment: 'finalized' as const };
+    const reference = address(newSolanaReference());
+    const payTo = address(m.treasury.solana);
+    const signature = await payUsdcSolana({ rpc: m.sol.rpc, payer: buyer, mint: feeMint, payToOwner: payTo, amountAtomic: 1_000_000n, decimals: 6, reference });
+    expect((await m.sol.rpc.getTransaction(signature, { encoding: 'json', maxSupportedTransactionVersion: 0 }).send())?.meta?.postTokenBalances?.length).toBeGreaterThan(0);
+    const error = await createSolanaVerifier(route).verify({ reference, payToOwner: payTo, amountAtomic: 250_000n }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 503, code: 'PAYMENT_RPC_UNAVAILABLE' });
+  } finally {
+    proxy.stop(true);
+  }
 });

@@ -19,7 +19,8 @@ export type InnerInstructionGroup = {
   instructions: { programIdIndex: number; accounts: number[]; data: string; stackHeight: number | null }[];
 };
 
-const TOKEN_PROGRAMS = new Set<string>(['TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA', 'TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb']);
+const TOKEN_PROGRAM = 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA';
+const TOKEN_2022_PROGRAM = 'TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb';
 /** SPL token account: mint 0..32, owner 32..64, amount 64..72, state at 108; Token-2022 adds extensions after byte 165. */
 const TOKEN_ACCOUNT_SIZE = 165;
 const ACCOUNT_TYPE_ACCOUNT = 2;
@@ -31,10 +32,13 @@ export function tokenBalances(svm: LiteSVM, accountKeys: readonly Address[]): To
   const balances: TokenBalance[] = [];
   accountKeys.forEach((key, accountIndex) => {
     const account = svm.getAccount(key);
-    if (!account.exists || !TOKEN_PROGRAMS.has(account.programAddress)) return;
+    if (!account.exists) return;
     const data = account.data;
+    // Mints (82 bytes) and multisigs (355) are not token accounts; Token-2022 marks extended ones by type.
     const isTokenAccount =
-      data.length === TOKEN_ACCOUNT_SIZE || (data.length > TOKEN_ACCOUNT_SIZE && data[TOKEN_ACCOUNT_SIZE] === ACCOUNT_TYPE_ACCOUNT);
+      (account.programAddress === TOKEN_PROGRAM && data.length === TOKEN_ACCOUNT_SIZE) ||
+      (account.programAddress === TOKEN_2022_PROGRAM &&
+        (data.length === TOKEN_ACCOUNT_SIZE || (data.length > TOKEN_ACCOUNT_SIZE && data[TOKEN_ACCOUNT_SIZE] === ACCOUNT_TYPE_ACCOUNT)));
     // state 0 = uninitialized: validators list only initialized token accounts.
     if (!isTokenAccount || data[108] === 0) return;
     const mint = addresses.decode(data.subarray(0, 32));
