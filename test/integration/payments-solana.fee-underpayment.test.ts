@@ -1,6 +1,7 @@
 // Threat: a Solana payment in a Token-2022 mint that withholds a transfer fee is counted at the gross amount sent, so the seller's account receives less than the price while the call is paid.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { address, type Address, type KeyPairSigner } from '@solana/kit';
+import { findAssociatedTokenPda } from '@solana-program/token';
 import { newSolanaReference } from '../../src/modules/payments/reference.ts';
 import { createSolanaVerifier } from '../../src/modules/payments/solana-verifier.ts';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
@@ -10,6 +11,7 @@ import { allowSlowSetup } from '../support/timeouts.ts';
 allowSlowSetup();
 
 const FEE_BASIS_POINTS = 100; // 1 %
+const TOKEN_2022 = address('TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb');
 let m: PaidMarket;
 let feeMint: Address;
 let buyer: KeyPairSigner;
@@ -83,4 +85,20 @@ test('a node whose reply lacks token balances gets a retryable 503, never a paym
   } finally {
     proxy.stop(true);
   }
+});
+
+test('the test RPC reports token balances as a validator does: the fee withheld shows in the recipient’s post balance', async () => {
+  const payTo = address(m.treasury.solana);
+  const [ata] = await findAssociatedTokenPda({ owner: payTo, mint: feeMint, tokenProgram: TOKEN_2022 });
+  const send = (amountAtomic: bigint) => payUsdcSolana({ rpc: m.sol.rpc, payer: buyer, mint: feeMint, payToOwner: payTo, amountAtomic, decimals: 6 });
+  await send(1_000n); // the recipient's token account exists before the transfer under test
+  const before = await m.sol.tokenBalance(payTo, feeMint);
+  const signature = await send(500_000n);
+  const tx = await m.sol.rpc.getTransaction(signature, { encoding: 'json', maxSupportedTransactionVersion: 0 }).send();
+  const accountIndex = tx?.transaction.message.accountKeys.indexOf(ata) ?? -1;
+  expect(accountIndex).toBeGreaterThan(0);
+  const entry = (b: { accountIndex: number }) => b.accountIndex === accountIndex;
+  expect(tx?.meta?.preTokenBalances?.find(entry)).toMatchObject({ mint: feeMint, owner: payTo, programId: TOKEN_2022, uiTokenAmount: { amount: before.toString(), decimals: 6 } });
+  const arrived = before + 500_000n - feeOf(500_000n);
+  expect(tx?.meta?.postTokenBalances?.find(entry)).toMatchObject({ mint: feeMint, owner: payTo, programId: TOKEN_2022, uiTokenAmount: { amount: arrived.toString(), decimals: 6 } });
 });
