@@ -12,7 +12,15 @@ import { evmWallet, solanaWallet } from './wallets.ts';
  * configured as payment routes; a seller (EVM payout wallet) with a seller stub; an EVM buyer whose
  * wallet is a funded anvil account; the fee at 250 bps.
  */
-export async function startPaidMarket(opts: { evmMinAmount?: string; confirmations?: number; env?: Record<string, string> } = {}) {
+export async function startPaidMarket(
+  opts: {
+    evmMinAmount?: string;
+    confirmations?: number;
+    env?: Record<string, string>;
+    /** The Solana route's token (default: the chain's USDC-like mint), e.g. a transfer-fee mint. */
+    solanaAsset?: (sol: SolanaTestChain) => Promise<string>;
+  } = {},
+) {
   const chain: AnvilChain = await startAnvil();
   const sol: SolanaTestChain = await startSolanaRpc();
   const [deployer, buyerAccount, strangerAccount, , , , , , , treasuryAccount] = chain.accounts as [typeof chain.accounts[0], ...typeof chain.accounts];
@@ -25,7 +33,7 @@ export async function startPaidMarket(opts: { evmMinAmount?: string; confirmatio
   const solTreasury = solanaWallet();
   const routes = [
     { network: `eip155:${chain.chainId}`, rpc_url: chain.rpcUrl, asset: usdc.address, decimals: 6, confirmations: opts.confirmations ?? 1, min_amount: opts.evmMinAmount ?? '0.1', treasury: treasuryAccount!.address },
-    { network: sol.network, rpc_url: sol.rpcUrl, asset: sol.mint, decimals: 6, commitment: 'finalized', min_amount: '0', treasury: solTreasury.address },
+    { network: sol.network, rpc_url: sol.rpcUrl, asset: opts.solanaAsset ? await opts.solanaAsset(sol) : sol.mint, decimals: 6, commitment: 'finalized', min_amount: '0', treasury: solTreasury.address },
   ];
   const t: TestContext = await createTestApp({
     CROCHET_ALLOW_PRIVATE_UPSTREAMS: '1',

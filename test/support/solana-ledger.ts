@@ -12,6 +12,7 @@ import {
   type Signature,
 } from '@solana/kit';
 import { toRpcTransactionError, type RpcTransactionError } from './solana-errors.ts';
+import { innerInstructionGroups, tokenBalances, type InnerInstructionGroup, type TokenBalance } from './solana-meta.ts';
 
 /**
  * LiteSVM plus what a validator's RPC has and LiteSVM lacks: a history of landed transactions
@@ -36,6 +37,9 @@ export type LandedTransaction = {
   loaded: { writable: Address[]; readonly: Address[] };
   preBalances: bigint[];
   postBalances: bigint[];
+  preTokenBalances: TokenBalance[];
+  postTokenBalances: TokenBalance[];
+  innerInstructions: InnerInstructionGroup[];
   level: Commitment;
 };
 
@@ -87,6 +91,7 @@ export class SolanaLedger {
     }
 
     const preBalances = accountKeys.map((key) => this.svm.getBalance(key) ?? 0n);
+    const preTokenBalances = tokenBalances(this.svm, accountKeys);
     this.advanceSlot();
     const result = this.svm.sendTransaction(tx);
     // LiteSVM keeps in its own history exactly the transactions that were executed and charged a
@@ -111,6 +116,9 @@ export class SolanaLedger {
       loaded,
       preBalances,
       postBalances: accountKeys.map((key) => this.svm.getBalance(key) ?? 0n),
+      preTokenBalances,
+      postTokenBalances: tokenBalances(this.svm, accountKeys),
+      innerInstructions: innerInstructionGroups(meta),
       level: options.level ?? this.landingCommitment,
     };
     this.bySignature.set(signature, record);

@@ -44,6 +44,8 @@ export type PayUsdcSolanaArgs = {
   /** Load the listed accounts (e.g. the reference) through this lookup table. */
   lookupTable?: LookupTable;
   version?: 'legacy' | 0;
+  /** The mint's token program; read from the mint account when absent (Token or Token-2022). */
+  tokenProgram?: Address;
 };
 
 /**
@@ -52,23 +54,26 @@ export type PayUsdcSolanaArgs = {
  * does. Returns the transaction signature (the optional `X-Crochet-Payment-Tx` value).
  */
 export async function payUsdcSolana(args: PayUsdcSolanaArgs): Promise<Signature> {
-  const [source] = await findAssociatedTokenPda({ owner: args.payer.address, mint: args.mint, tokenProgram: TOKEN_PROGRAM_ADDRESS });
-  const [destination] = await findAssociatedTokenPda({ owner: args.payToOwner, mint: args.mint, tokenProgram: TOKEN_PROGRAM_ADDRESS });
-  const transfer = getTransferCheckedInstruction({
-    source,
-    mint: args.mint,
-    destination,
-    authority: args.payer,
-    amount: args.amountAtomic,
-    decimals: args.decimals,
-  });
+  const tokenProgram = args.tokenProgram ?? (await tokenProgramOf(args.rpc, args.mint));
+  const [source] = await findAssociatedTokenPda({ owner: args.payer.address, mint: args.mint, tokenProgram });
+  const [destination] = await findAssociatedTokenPda({ owner: args.payToOwner, mint: args.mint, tokenProgram });
+  const transfer = getTransferCheckedInstruction(
+    { source, mint: args.mint, destination, authority: args.payer, amount: args.amountAtomic, decimals: args.decimals },
+    { programAddress: tokenProgram },
+  );
   const instructions: Instruction[] = [
-    await getCreateAssociatedTokenIdempotentInstructionAsync({ payer: args.payer, owner: args.payToOwner, mint: args.mint }),
+    await getCreateAssociatedTokenIdempotentInstructionAsync({ payer: args.payer, owner: args.payToOwner, mint: args.mint, tokenProgram }),
     args.reference
       ? { ...transfer, accounts: [...transfer.accounts, { address: args.reference, role: AccountRole.READONLY }] }
       : transfer,
   ];
   return sendInstructions(args.rpc, args.payer, instructions, args);
+}
+
+/** The program that owns `mint`, as a wallet reads it before building a transfer. */
+export async function tokenProgramOf(rpc: Rpc<SolanaRpcApi>, mint: Address): Promise<Address> {
+  const { value } = await rpc.getAccountInfo(mint, { encoding: 'base64' }).send();
+  return value?.owner ?? TOKEN_PROGRAM_ADDRESS;
 }
 
 /** Sign and send `instructions` paid by `payer`, through the RPC like any wallet would. */

@@ -21,6 +21,8 @@ export type MethodContext = { ledger: SolanaLedger; genesisHash: string };
 type Method = (params: Params, ctx: MethodContext) => unknown;
 
 const INVALID_PARAMS = -32602;
+/** MAX_GET_CONFIRMED_SIGNATURES_FOR_ADDRESS2_LIMIT in agave. */
+export const MAX_SIGNATURES_LIMIT = 1000;
 const base58 = { decode: getBase58Decoder(), encode: getBase58Encoder() };
 
 export const methods: Record<string, Method> = {
@@ -69,15 +71,23 @@ export const methods: Record<string, Method> = {
     return result.signature;
   },
 
+  // Like agave: newest first; `before` (exclusive) pages back and an unknown `before` ends the
+  // listing; `until` (exclusive) stops at that signature; `limit` 1–1000, default 1000.
   getSignaturesForAddress: ([key, config], { ledger }) => {
     const options = asConfig(config);
     const commitment = readCommitment(options, { allowProcessed: false });
+    const limit = options.limit === undefined || options.limit === null ? MAX_SIGNATURES_LIMIT : asNumber(options.limit, 'limit');
+    if (limit === 0 || limit > MAX_SIGNATURES_LIMIT) throw new RpcError(INVALID_PARAMS, `Invalid limit; max ${MAX_SIGNATURES_LIMIT}`);
     let history = ledger.historyOf(asAddress(key), commitment);
-    const before = typeof options.before === 'string' ? history.findIndex((t) => t.signature === options.before) : -1;
-    if (before >= 0) history = history.slice(before + 1);
+    if (typeof options.before === 'string') {
+      // Any landed signature may be the cursor (agave reads its slot); an unknown one lists nothing.
+      const cursor = ledger.find(options.before);
+      if (!cursor) return [];
+      const at = history.indexOf(cursor);
+      history = at >= 0 ? history.slice(at + 1) : history.filter((t) => t.slot < cursor.slot);
+    }
     const until = typeof options.until === 'string' ? history.findIndex((t) => t.signature === options.until) : -1;
     if (until >= 0) history = history.slice(0, until);
-    const limit = options.limit === undefined ? 1000 : asNumber(options.limit, 'limit');
     return history.slice(0, limit).map((t) => ({
       signature: t.signature,
       slot: t.slot,
@@ -141,10 +151,9 @@ function transactionMeta(t: LandedTransaction) {
     fee: t.fee,
     preBalances: t.preBalances,
     postBalances: t.postBalances,
-    // LiteSVM reports inner instructions and token balances too, but nothing here reads them.
-    innerInstructions: [],
-    preTokenBalances: [],
-    postTokenBalances: [],
+    innerInstructions: t.innerInstructions,
+    preTokenBalances: t.preTokenBalances,
+    postTokenBalances: t.postTokenBalances,
     logMessages: t.logs,
     rewards: [],
     loadedAddresses: t.loaded,

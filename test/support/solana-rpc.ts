@@ -26,6 +26,7 @@ import {
 } from '@solana-program/token';
 import { getCreateAccountInstruction } from '@solana-program/system';
 import { SolanaLedger, type Commitment } from './solana-ledger.ts';
+import { TOKEN_2022_PROGRAM_ADDRESS, TRANSFER_FEE_MINT_SIZE, getInitializeTransferFeeConfigInstruction } from './solana-token-2022.ts';
 import { RpcError, methods, type MethodContext } from './solana-rpc-methods.ts';
 
 /**
@@ -48,6 +49,11 @@ export type SolanaTestChain = {
   createFundedWallet(usdcAtomic: bigint, mint?: Address): Promise<KeyPairSigner>;
   /** A second token ("wrong asset"); mint it to wallets with `mintTo`. */
   createMint(decimals?: number): Promise<Address>;
+  /**
+   * A Token-2022 mint with the TransferFeeConfig extension: every transfer withholds
+   * `min(ceil(amount × basisPoints / 10000), maximumFee)` in the recipient's token account.
+   */
+  createTransferFeeMint(args: { basisPoints: number; maximumFee: bigint; decimals?: number }): Promise<Address>;
   mintTo(owner: Address, amountAtomic: bigint, mint?: Address): Promise<void>;
   /** Balance of `owner`'s associated token account (0 when it does not exist). */
   tokenBalance(owner: Address, mint?: Address): Promise<bigint>;
@@ -110,13 +116,33 @@ export async function startSolanaRpc(): Promise<SolanaTestChain> {
     return mint.address;
   }
 
+  async function createTransferFeeMint(args: { basisPoints: number; maximumFee: bigint; decimals?: number }): Promise<Address> {
+    const mint = await generateKeyPairSigner();
+    const space = TRANSFER_FEE_MINT_SIZE;
+    const programAddress = TOKEN_2022_PROGRAM_ADDRESS;
+    // The extension is initialized before the mint itself, as Token-2022 requires.
+    await setupTx([
+      getCreateAccountInstruction({ payer: mintAuthority, newAccount: mint, lamports: ledger.svm.minimumBalanceForRentExemption(space), space, programAddress }),
+      getInitializeTransferFeeConfigInstruction({ mint: mint.address, authority: mintAuthority.address, basisPoints: args.basisPoints, maximumFee: args.maximumFee }),
+      getInitializeMint2Instruction({ mint: mint.address, decimals: args.decimals ?? USDC_DECIMALS, mintAuthority: mintAuthority.address }, { programAddress }),
+    ]);
+    return mint.address;
+  }
+
   const usdcMint = await createMint();
 
+  /** The token program that owns `mint` (Token or Token-2022). */
+  const tokenProgramOf = (mint: Address): Address => {
+    const account = ledger.svm.getAccount(mint);
+    return account.exists && account.programAddress === TOKEN_2022_PROGRAM_ADDRESS ? TOKEN_2022_PROGRAM_ADDRESS : TOKEN_PROGRAM_ADDRESS;
+  };
+
   async function mintTo(owner: Address, amountAtomic: bigint, mint: Address = usdcMint): Promise<void> {
-    const [ata] = await findAssociatedTokenPda({ owner, mint, tokenProgram: TOKEN_PROGRAM_ADDRESS });
+    const tokenProgram = tokenProgramOf(mint);
+    const [ata] = await findAssociatedTokenPda({ owner, mint, tokenProgram });
     await setupTx([
-      await getCreateAssociatedTokenIdempotentInstructionAsync({ payer: mintAuthority, owner, mint }),
-      getMintToInstruction({ mint, token: ata, mintAuthority, amount: amountAtomic }),
+      await getCreateAssociatedTokenIdempotentInstructionAsync({ payer: mintAuthority, owner, mint, tokenProgram }),
+      getMintToInstruction({ mint, token: ata, mintAuthority, amount: amountAtomic }, { programAddress: tokenProgram }),
     ]);
   }
 
@@ -137,9 +163,10 @@ export async function startSolanaRpc(): Promise<SolanaTestChain> {
       return wallet;
     },
     createMint,
+    createTransferFeeMint,
     mintTo,
     async tokenBalance(owner, mint = usdcMint) {
-      const [ata] = await findAssociatedTokenPda({ owner, mint, tokenProgram: TOKEN_PROGRAM_ADDRESS });
+      const [ata] = await findAssociatedTokenPda({ owner, mint, tokenProgram: tokenProgramOf(mint) });
       const account = ledger.svm.getAccount(ata);
       return account.exists ? getTokenDecoder().decode(account.data).amount : 0n;
     },

@@ -267,7 +267,8 @@ async function verifyOnChain(deps: PaymentsDeps, intent: PaymentIntent, paymentT
     for (const r of solanaRoutes) {
       const verifier = deps.verifiers.solana.get(verifierKey(r));
       if (!verifier || !r.reference) continue;
-      attempts.push(verifier.verify({ reference: r.reference, ...(tx ? { signature: tx } : {}), payToOwner: r.pay_to, amountAtomic: BigInt(r.amount_atomic) }).then(on(r.network)));
+      const notBefore = Math.floor(Date.parse(intent.createdAt) / 1000);
+      attempts.push(verifier.verify({ reference: r.reference, ...(tx ? { signature: tx } : {}), payToOwner: r.pay_to, amountAtomic: BigInt(r.amount_atomic), notBefore }).then(on(r.network)));
     }
   }
   // One route's RPC being down must not block a payment another route can see: only when no

@@ -32,8 +32,24 @@ export type WantedTransfer = {
   amountAtomic: bigint;
 };
 
+/** An instruction with where it ran: top level (`outer`) or by cross-program invocation (`inner`). */
+export type LocatedInstruction = Instruction & {
+  trace: { kind: 'outer'; index: number } | { kind: 'inner'; outerIndex: number; innerIndex: number };
+};
+
 export type MatchedTransfer = { instructionIndex: number; authority: Address; amountAtomic: bigint };
 export type TransferMismatch = { code: PaymentRejectCode; message: string };
+
+/**
+ * Inner transfers are numbered after every possible top-level index (a transaction's 1232 bytes
+ * hold far fewer than 1024 instructions, and the runtime allows 64 per trace), so a settlement key
+ * `(network, signature, index)` names one transfer and top-level keys stay what they always were.
+ */
+const INNER_INDEX_BASE = 1024;
+
+export function transferIndexOf(trace: LocatedInstruction['trace']): number {
+  return trace.kind === 'outer' ? trace.index : INNER_INDEX_BASE * (trace.outerIndex + 1) + trace.innerIndex;
+}
 
 /**
  * The owner's associated token account for `mint` under each token program, derived like
@@ -54,24 +70,45 @@ export async function associatedTokenAccounts(owner: Address, mint: Address): Pr
 }
 
 /**
- * The first top-level TransferChecked that pays, else why the closest one does not. Checks, in
- * order: token program and mint (and decimals) → WRONG_ASSET; destination → WRONG_RECIPIENT;
- * reference among the instruction's extra accounts → REFERENCE_MISSING; amount → INSUFFICIENT.
+ * The first TransferChecked (top level, or made by a program through CPI) that pays, else why the
+ * closest one does not. Checks, in order: token program and mint (and decimals) → WRONG_ASSET;
+ * destination → WRONG_RECIPIENT; reference among the instruction's extra accounts →
+ * REFERENCE_MISSING; what the destination really received → INSUFFICIENT.
+ *
+ * `receivedBy(account)` is the account's net balance change over the transaction (post − pre token
+ * balance). A transfer is credited with its amount less whatever of the transaction's
+ * TransferChecked inflows into that account did not arrive (a Token-2022 transfer fee withheld,
+ * tokens moved out again): one transfer can never be credited with more than really arrived, and
+ * several transfers of one transaction together never with more than the account gained.
  */
-export function matchTransfer(instructions: readonly Instruction[], wanted: WantedTransfer): MatchedTransfer | TransferMismatch {
+export function matchTransfer(
+  instructions: readonly LocatedInstruction[],
+  wanted: WantedTransfer,
+  receivedBy: (account: Address) => bigint,
+): MatchedTransfer | TransferMismatch {
+  const transfers = instructions.flatMap((ix) => {
+    const transfer = readTransferChecked(ix);
+    return transfer && transfer.mint === wanted.mint && transfer.decimals === wanted.decimals ? [{ ix, transfer }] : [];
+  });
+  const grossInto = (account: Address) =>
+    transfers.reduce((sum, { transfer }) => (transfer.destination === account ? sum + transfer.amount : sum), 0n);
+
   // Furthest stage any instruction reached: 0 none of the mint, 1 mint, 2 recipient, 3 reference.
   let furthest = 0;
-  for (const [instructionIndex, ix] of instructions.entries()) {
-    const transfer = readTransferChecked(ix);
-    if (!transfer) continue;
-    if (transfer.mint !== wanted.mint || transfer.decimals !== wanted.decimals) continue;
+  let bestCredited = -1n;
+  for (const { ix, transfer } of transfers) {
     furthest = Math.max(furthest, 1);
     if (transfer.destination !== wanted.destinations.get(ix.programAddress)) continue;
     furthest = Math.max(furthest, 2);
     if (!transfer.extraAccounts.includes(wanted.reference)) continue;
     furthest = 3;
-    if (transfer.amount < wanted.amountAtomic) continue;
-    return { instructionIndex, authority: transfer.authority, amountAtomic: transfer.amount };
+    const shortfall = grossInto(transfer.destination) - receivedBy(transfer.destination);
+    const credited = shortfall > 0n ? transfer.amount - shortfall : transfer.amount;
+    if (credited < wanted.amountAtomic) {
+      bestCredited = credited > bestCredited ? credited : bestCredited;
+      continue;
+    }
+    return { instructionIndex: transferIndexOf(ix.trace), authority: transfer.authority, amountAtomic: credited };
   }
   switch (furthest) {
     case 0:
@@ -87,7 +124,10 @@ export function matchTransfer(instructions: readonly Instruction[], wanted: Want
         message: "The transfer does not carry this payment's reference key; add it to the TransferChecked accounts.",
       };
     default:
-      return { code: 'PAYMENT_INSUFFICIENT', message: 'The transfer is smaller than the amount due.' };
+      return {
+        code: 'PAYMENT_INSUFFICIENT',
+        message: `pay_to's token account received ${bestCredited < 0n ? 0n : bestCredited} of the ${wanted.amountAtomic} atomic units due; a token that withholds a transfer fee must be sent gross of the fee.`,
+      };
   }
 }
 

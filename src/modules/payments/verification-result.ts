@@ -24,7 +24,7 @@ export type PaymentVerification =
       /** EVM: the `from` of the Transfer log. Solana: the transfer's authority (owner wallet). */
       payer: string;
       amountAtomic: bigint;
-      /** EVM: index of the log within the receipt. Solana: index of the top-level instruction. */
+      /** EVM: index of the log within the receipt. Solana: index of the top-level instruction, or for a transfer made by CPI `1024 × (outer index + 1) + inner index` (see solana-transfer.ts). */
       transferIndex: number;
     }
   | { status: 'pending'; retryAfterSeconds: number; txRef: string }
