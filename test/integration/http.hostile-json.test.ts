@@ -1,6 +1,10 @@
 // Threat: a small body of deeply nested JSON (no key needed) stalls the server, balloons its memory or ends in a 500.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { httpCaller, registerAgent } from '../support/app.ts';
+import { Elysia } from 'elysia';
+import { foundationPlugin } from '../../src/shared/http/foundation.ts';
+import { memoryLogger } from '../../src/shared/logger.ts';
+import { createMetrics } from '../../src/shared/metrics.ts';
+import { createTestApp, httpCaller, registerAgent } from '../support/app.ts';
 import { createListing } from '../support/listings.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
 import { PROCESS_TEST_ENV, startServerProcess, type ServerProcess } from '../support/server-process.ts';
@@ -145,5 +149,42 @@ describe('production mode in the server process', () => {
       }
     }
     expect(server.rssMb() - rssBefore).toBeLessThan(100);
+  });
+});
+
+describe('in-process', () => {
+  test('CROCHET_MAX_JSON_DEPTH is the limit everywhere: API routes, the gateway body, the reply', async () => {
+    const t = await createTestApp({ CROCHET_ALLOW_PRIVATE_UPSTREAMS: '1', CROCHET_MAX_JSON_DEPTH: '3' });
+    const local = startSellerStub({ routes: { '/three': () => Response.json({ a: [[1]] }), '/four': () => Response.json({ a: [[[1]]] }) } });
+    try {
+      const seller = await registerAgent(t.call, evmWallet(), 'Depth Seller');
+      const three = await createListing(t.call, seller.key, { private_endpoint_url: local.url('/three'), tags: ['a'] });
+      const four = await createListing(t.call, seller.key, { name: 'Four', private_endpoint_url: local.url('/four') });
+      const ok = await t.call('POST', `/api/v1/gateway/${three.id}`, { key: seller.key, rawBody: '{"a":[[1]]}' });
+      expect(ok.status).toBe(200);
+      const deep = await t.call('POST', `/api/v1/gateway/${three.id}`, { key: seller.key, rawBody: '{"a":[[[1]]]}' });
+      expect([deep.status, deep.json.error.code, deep.json.error.details]).toEqual([400, 'JSON_TOO_DEEP', { max_depth: 3 }]);
+      const reply = await t.call('POST', `/api/v1/gateway/${four.id}`, { key: seller.key, rawBody: '{}' });
+      expect([reply.status, reply.json.error.code]).toEqual([502, 'UPSTREAM_JSON_TOO_DEEP']);
+      const api = await t.call('PATCH', `/api/v1/listings/${three.id}`, { key: seller.key, rawBody: '{"tags":[[["x"]]]}' });
+      expect([api.status, api.json.error.code]).toEqual([400, 'JSON_TOO_DEEP']);
+    } finally {
+      local.stop();
+      await t.close();
+    }
+  });
+
+  test('a stack overflow anywhere in a handler is answered at once as the 500 envelope, never a hang', async () => {
+    const logger = memoryLogger();
+    const recurse = (n: number): number => recurse(n + 1) + 1;
+    const app = new Elysia()
+      .use(foundationPlugin({ logger, metrics: createMetrics(), publicUrl: 'http://localhost:8787', maxBodyBytes: 1024, maxGatewayBodyBytes: 1024, maxJsonDepth: 64 }))
+      .get('/overflow', () => recurse(0));
+    const started = performance.now();
+    const res = await app.handle(new Request('http://localhost/overflow'));
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('INTERNAL_ERROR');
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(logger.lines.some((l) => l.includes('RangeError'))).toBe(true);
   });
 });
