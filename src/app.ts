@@ -51,7 +51,7 @@ export function createApp(deps: AppDeps) {
   const openapiDocument = async () => (await (self as NonNullable<typeof self>).handle(new Request('http://localhost/api/openapi.json'))).json();
 
   const app = new Elysia()
-    .use(foundationPlugin({ logger: deps.logger, metrics, publicUrl: config.public_url, maxBodyBytes: MAX_API_BODY_BYTES, maxGatewayBodyBytes: MAX_GATEWAY_BODY_BYTES }))
+    .use(foundationPlugin({ logger: deps.logger, metrics, publicUrl: config.public_url, maxBodyBytes: MAX_API_BODY_BYTES, maxGatewayBodyBytes: MAX_GATEWAY_BODY_BYTES, maxJsonDepth: config.max_json_depth }))
     .use(
       openapi({
         path: '/api/docs',

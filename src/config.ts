@@ -48,6 +48,9 @@ const configSchema = z
     rate_limit_gateway_per_min: int(0, 1_000_000).default(120),
     rate_limit_listing_per_min: int(0, 1_000_000).default(600),
     allow_private_upstreams: bool.default(false),
+    // Deeper JSON is refused before any parse (SPEC §1); a higher ceiling would let one body buy
+    // recursion deep enough to matter again.
+    max_json_depth: int(2, 1_000).default(64),
     payment_routes: z
       .union([z.string(), z.array(z.unknown())])
       .transform((v, ctx) => {
@@ -155,6 +158,14 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   });
 }
 
+/**
+ * Sets NODE_ENV, which is how Elysia (and Bun's server) tell production from development. Call
+ * before anything imports Elysia: it reads the variable once, when first loaded.
+ */
+export function applyFrameworkMode(mode: 'production' | 'development'): void {
+  process.env.NODE_ENV = mode;
+}
+
 function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
@@ -199,7 +210,7 @@ export function describeOptions(): string {
     master_key: 'key file in the data folder', log_level: 'info', mode: 'production',
     pow_difficulty: '5 register/recover, 4 others', challenge_ttl_seconds: '120',
     rate_limit_read_per_min: '60', rate_limit_write_per_min: '20', rate_limit_auth_per_5min: '10',
-    rate_limit_gateway_per_min: '120', rate_limit_listing_per_min: '600', allow_private_upstreams: 'off',
+    rate_limit_gateway_per_min: '120', rate_limit_listing_per_min: '600', allow_private_upstreams: 'off', max_json_depth: '64',
     payment_routes: 'none', fee_bps: '0', max_price_usd: '1000', payment_intent_ttl_seconds: '900',
     sweep_interval_seconds: '60', paid_response_ttl_seconds: '86400', cron_secret: 'unset',
   };

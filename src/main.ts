@@ -1,4 +1,6 @@
 #!/usr/bin/env bun
+// First: fixes the web framework's production/development mode before anything loads it.
+import './framework-mode.ts';
 import { join } from 'node:path';
 import { parseArgs } from './cli/args.ts';
 import { BACKUP_HELP, runBackup } from './cli/backup.ts';

@@ -6,6 +6,11 @@ export const CommonErrors = {
     new AppError(400, 'INVALID_JSON', 'The request body is not valid JSON.', {
       recovery: recover.fixRequest('Send a JSON object body with Content-Type: application/json.'),
     }),
+  jsonTooDeep: (maxDepth: number) =>
+    new AppError(400, 'JSON_TOO_DEEP', `The JSON body is nested deeper than ${maxDepth} levels.`, {
+      details: { max_depth: maxDepth },
+      recovery: recover.fixRequest(`Send JSON with at most ${maxDepth} arrays/objects inside each other.`),
+    }),
   validation: (on: string, issues: { path: string; message: string }[]) =>
     new AppError(400, 'VALIDATION_FAILED', `The request ${on} is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`.slice(0, 500), {
       details: { on, issues },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpCaller, proveWallet } from '../support/app.ts';
@@ -16,7 +16,8 @@ let running: RunningBinary;
 beforeAll(async () => {
   binary = await buildBinary();
   // A .env and bunfig.toml in the working folder must not change the binary's behaviour.
-  running = await startBinary(binary, { CROCHET_POW_DIFFICULTY: '2' }, { '.env': 'CROCHET_POW_DIFFICULTY=7\nCROCHET_LOG_LEVEL=error\n', 'bunfig.toml': 'preload = ["./nope.ts"]\n' });
+  // Nor may the caller's NODE_ENV: only CROCHET_MODE=development gives the framework's development mode.
+  running = await startBinary(binary, { CROCHET_POW_DIFFICULTY: '2', CROCHET_RATE_LIMIT_AUTH_PER_5MIN: '0', NODE_ENV: 'development' }, { '.env': 'CROCHET_POW_DIFFICULTY=7\nCROCHET_LOG_LEVEL=error\n', 'bunfig.toml': 'preload = ["./nope.ts"]\n' });
 });
 afterAll(() => {
   if (running.proc.exitCode === null) running.proc.kill('SIGKILL');
@@ -38,7 +39,7 @@ test('--help lists every command and every option with its env name and default'
   // Every configuration name of SPEC §8, each with its default.
   const names = ['PORT', 'HOST', 'DATA_DIR', 'PUBLIC_URL', 'MASTER_KEY', 'LOG_LEVEL', 'POW_DIFFICULTY', 'CHALLENGE_TTL_SECONDS', 'RATE_LIMIT_READ_PER_MIN',
     'RATE_LIMIT_WRITE_PER_MIN', 'RATE_LIMIT_AUTH_PER_5MIN', 'RATE_LIMIT_GATEWAY_PER_MIN', 'RATE_LIMIT_LISTING_PER_MIN', 'ALLOW_PRIVATE_UPSTREAMS', 'PAYMENT_ROUTES',
-    'FEE_BPS', 'MAX_PRICE_USD', 'PAYMENT_INTENT_TTL_SECONDS', 'SWEEP_INTERVAL_SECONDS', 'PAID_RESPONSE_TTL_SECONDS', 'CRON_SECRET'];
+    'FEE_BPS', 'MAX_PRICE_USD', 'PAYMENT_INTENT_TTL_SECONDS', 'SWEEP_INTERVAL_SECONDS', 'PAID_RESPONSE_TTL_SECONDS', 'CRON_SECRET', 'MAX_JSON_DEPTH'];
   for (const name of names) {
     const flag = `--${name.toLowerCase().replaceAll('_', '-')}`;
     expect(text).toMatch(new RegExp(`${flag}\\s+CROCHET_${name}\\s+default: \\S`));
@@ -83,6 +84,24 @@ test('ledger head prints <seq>:<hash> of the live database and verify --expect-h
   expect(verify.stdout).toContain(`expected head ${head.stdout.trim()}: present`);
   expect(verify.code).toBe(0);
   expect((await run('verify', '--expect-head', 'nonsense')).code).toBe(2);
+});
+
+test('production mode: deep JSON is refused in milliseconds and a validation error never costs more than linear work', async () => {
+  const deep = await fetch(`${running.baseUrl}/api/v1/register`, { method: 'POST', body: '['.repeat(50_000) + ']'.repeat(50_000) });
+  expect(deep.status).toBe(400);
+  expect(((await deep.json()) as { error: { code: string } }).error.code).toBe('JSON_TOO_DEEP');
+  // 64 levels around half a million values: in development mode each error copies it, indented, (~70 MB).
+  const wide = `${'{"a":'.repeat(63)}["echo-marker",${'0,'.repeat(500_000)}0]${'}'.repeat(63)}`;
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${running.proc.pid}/status`, 'utf8'))?.[1]) / 1024;
+  const before = rss();
+  for (let round = 0; round < 3; round++) {
+    const replies = await Promise.all(Array.from({ length: 4 }, () => fetch(`${running.baseUrl}/api/v1/register`, { method: 'POST', body: wide }).then((r) => r.text())));
+    for (const text of replies) {
+      expect(text).toContain('VALIDATION_FAILED');
+      expect(text).not.toContain('echo-marker');
+    }
+  }
+  expect(rss() - before).toBeLessThan(100);
 });
 
 test('a second instance on the same port fails with "in use" instead of sharing the port', async () => {

@@ -156,7 +156,7 @@ test('a reply that fails its own response schema is a logged 500, not the caller
   const { memoryLogger } = await import('../../src/shared/logger.ts');
   const logger = memoryLogger();
   const app = new Elysia()
-    .use(foundationPlugin({ logger, metrics: createMetrics(), publicUrl: 'http://localhost:8787', maxBodyBytes: 1024, maxGatewayBodyBytes: 1024 }))
+    .use(foundationPlugin({ logger, metrics: createMetrics(), publicUrl: 'http://localhost:8787', maxBodyBytes: 1024, maxGatewayBodyBytes: 1024, maxJsonDepth: 64 }))
     .get('/broken', () => ({ secret_field: 'x' }) as unknown as { name: string }, { response: z.object({ name: z.string() }) });
   const res = await app.handle(new Request('http://localhost/broken'));
   expect(res.status).toBe(500);

@@ -100,3 +100,11 @@ test('--help shows the same default as the config for every scalar option', asyn
     expect(line).toContain(`default: ${value}`);
   }
 });
+
+test('max_json_depth: default 64, env and --max-json-depth, bounded', () => {
+  expect(loadConfig({ env: {} }).max_json_depth).toBe(64);
+  expect(loadConfig({ env: { CROCHET_MAX_JSON_DEPTH: '32' } }).max_json_depth).toBe(32);
+  expect(loadConfig({ env: { CROCHET_MAX_JSON_DEPTH: '32' }, flags: { 'max-json-depth': '100' } }).max_json_depth).toBe(100);
+  expect(() => loadConfig({ env: { CROCHET_MAX_JSON_DEPTH: '1' } })).toThrow(/^CROCHET_MAX_JSON_DEPTH: /);
+  expect(() => loadConfig({ env: { CROCHET_MAX_JSON_DEPTH: '100000' } })).toThrow(/^CROCHET_MAX_JSON_DEPTH: /);
+});

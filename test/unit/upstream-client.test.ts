@@ -129,7 +129,7 @@ async function vet(url: string): Promise<VettedUpstream> {
 }
 
 function request(overrides: Partial<UpstreamRequest> = {}): UpstreamRequest {
-  return { headers: {}, body: new TextEncoder().encode('{"q":1}'), timeoutMs: 5000, maxResponseBytes: MIB, ...overrides };
+  return { headers: {}, body: new TextEncoder().encode('{"q":1}'), timeoutMs: 5000, maxResponseBytes: MIB, maxJsonDepth: 64, ...overrides };
 }
 
 describe('JSON replies', () => {

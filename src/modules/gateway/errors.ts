@@ -18,6 +18,10 @@ export const GatewayErrors = {
     new AppError(403, 'AGENTS_ONLY', 'Only agent API keys can call the gateway.', {
       recovery: { retryable: false, next_action: 'use_agent_key', summary: 'Call the gateway with an agent API key.' },
     }),
+  gatewayLoop: () =>
+    new AppError(400, 'GATEWAY_LOOP', 'This call was forwarded by a Crochet gateway (it carries X-Crochet-Signature); a gateway never calls a gateway.', {
+      recovery: recover.action('stop', 'Point the listing at the seller\'s own service, not at a gateway URL; do not send X-Crochet-* headers.'),
+    }),
   listingNotFound: () =>
     new AppError(404, 'NOT_FOUND', 'Listing not found.', { recovery: recover.action('search_listings', 'Find listings with GET /api/v1/listings.') }),
   listingNotActive: () =>
@@ -40,6 +44,7 @@ export const GatewayErrors = {
   upstreamError: () => sellerFailure(502, 'UPSTREAM_ERROR', 'The seller answered with a server error.'),
   upstreamTimeout: () => sellerFailure(504, UPSTREAM_FAILURE_CODES.timeout, 'The seller did not answer in time.'),
   upstreamInvalid: () => sellerFailure(502, UPSTREAM_FAILURE_CODES.not_json, 'The seller answered with something that is not JSON.'),
+  upstreamTooDeep: () => sellerFailure(502, UPSTREAM_FAILURE_CODES.too_deep, "The seller answered with JSON nested deeper than this instance accepts."),
   upstreamTooLarge: () => sellerFailure(502, UPSTREAM_FAILURE_CODES.too_large, "The seller's answer exceeded the size limit."),
   upstreamRedirect: () => sellerFailure(502, UPSTREAM_FAILURE_CODES.redirect, 'The seller answered with a redirect, which the gateway does not follow.'),
   upstreamUnreachable: () => sellerFailure(502, UPSTREAM_FAILURE_CODES.connect_failed, 'The seller could not be reached.'),

@@ -48,6 +48,8 @@ export function mapOutcome(outcome: UpstreamOutcome): ForwardResult {
       return failed('timeout', GatewayErrors.upstreamTimeout(), status, outcome.latencyMs);
     case 'redirect':
       return failed('seller_failed', GatewayErrors.upstreamRedirect(), status, outcome.latencyMs);
+    case 'too_deep':
+      return failed('seller_failed', status !== null && status >= 500 ? GatewayErrors.upstreamError() : GatewayErrors.upstreamTooDeep(), status, outcome.latencyMs);
     case 'too_large':
       return failed('seller_failed', GatewayErrors.upstreamTooLarge(), status, outcome.latencyMs);
     case 'not_json':

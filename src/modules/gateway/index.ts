@@ -4,6 +4,7 @@ import { ok, okSchema, paged, pagedSchema } from '../../shared/http/envelope.ts'
 import { createRateLimiter } from '../../shared/rate-limit.ts';
 import { systemResolver, type Resolver } from '../../shared/upstream/guard.ts';
 import { cachedResolver } from '../../shared/upstream/resolver-cache.ts';
+import { instanceAddressOf } from '../../shared/upstream/self-address.ts';
 import { readRequestBody } from '../../shared/http/foundation.ts';
 import { createHistoryWriter } from './history.ts';
 import { trackInFlightCalls } from './in-flight.ts';
@@ -25,6 +26,7 @@ export function gatewayModule(deps: GatewayModuleDeps) {
     }),
     buyerLimiter: createRateLimiter(deps.config.rate_limit_gateway_per_min, 60_000),
     listingLimiter: createRateLimiter(deps.config.rate_limit_listing_per_min, 60_000),
+    self: instanceAddressOf(deps.config),
   };
   const inFlight = trackInFlightCalls(deps.db.sqlite);
   return new Elysia({ prefix: '/api/v1', tags: ['gateway'] })
@@ -47,6 +49,9 @@ export function gatewayModule(deps: GatewayModuleDeps) {
             relayRequestId: request.headers.get('x-crochet-relay-request-id'),
             paymentTx: request.headers.get('x-crochet-payment-tx'),
             originCurrency: request.headers.get('x-crochet-origin-currency'),
+            // Any of the signature headers (current, previous, v2): each means another gateway sent this.
+            signedByGateway: request.headers.has('x-crochet-signature') || request.headers.has('x-crochet-signature-previous')
+              || request.headers.has('x-crochet-signature-v2') || request.headers.has('x-crochet-signature-previous-v2'),
           });
         } finally {
           inFlight.end();

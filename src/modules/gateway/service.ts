@@ -4,10 +4,11 @@ import { CommonErrors } from '../../shared/errors.ts';
 import { prefixedId } from '../../shared/ids.ts';
 import type { RateLimiter } from '../../shared/rate-limit.ts';
 import type { Resolver } from '../../shared/upstream/guard.ts';
+import type { InstanceAddress } from '../../shared/upstream/self-address.ts';
 import * as Identity from '../identity/service.ts';
 import * as Listings from '../listings/service.ts';
 import * as Payments from '../payments/service.ts';
-import { isJsonBytes } from '../../shared/json-bytes.ts';
+import { judgeJsonBytes } from '../../shared/json-bytes.ts';
 import { sha256Hex } from '../../shared/request-signing.ts';
 import { GatewayErrors } from './errors.ts';
 import { forwardCall, type ForwardResult } from './forward.ts';
@@ -29,6 +30,8 @@ export type GatewayDeps = Payments.PaymentsDeps & {
   history: HistoryWriter;
   buyerLimiter: RateLimiter;
   listingLimiter: RateLimiter;
+  /** This instance's addresses, for the loop check on every forwarded call. */
+  self: InstanceAddress;
   /** Extra trusted CA for upstream TLS (tests only). */
   upstreamTlsCa?: string;
 };
@@ -53,6 +56,8 @@ export async function handleGatewayCall(
     relayRequestId: string | null;
     paymentTx: string | null;
     originCurrency: string | null;
+    /** The call carries `X-Crochet-Signature…`: it was forwarded by a gateway (SPEC §4 "No loops"). */
+    signedByGateway: boolean;
   },
 ): Promise<GatewayReply> {
   const startedAt = performance.now();
@@ -61,10 +66,11 @@ export async function handleGatewayCall(
   try {
     caller = Identity.authenticate(deps, call.authorization);
   } catch (error) {
-    deps.metrics.inc('crochet_gateway_calls_total', { status: 'refused_unauthenticated' });
-    throw error;
+    deps.metrics.inc('crochet_gateway_calls_total', { status: call.signedByGateway ? 'refused_loop' : 'refused_unauthenticated' });
+    // A forwarded call is refused as a loop whatever key it carries: that is what went wrong.
+    throw call.signedByGateway ? GatewayErrors.gatewayLoop() : error;
   }
-  if (caller.accountType === 'human') throw GatewayErrors.humansCannotCall();
+  if (caller.accountType === 'human') throw call.signedByGateway ? GatewayErrors.gatewayLoop() : GatewayErrors.humansCannotCall();
 
   // One object per call, completed as the call goes (a hot path: no copies).
   const attempt: Attempt = {
@@ -79,6 +85,8 @@ export async function handleGatewayCall(
     record(deps, attempt, { status: 'rejected', httpStatus: error.status, errorCode: error.code });
     throw withRequestId(error, attempt.id);
   };
+  // Before anything else is looked at, let alone forwarded: a gateway calling a gateway is a loop.
+  if (call.signedByGateway) reject(GatewayErrors.gatewayLoop());
 
   const buyerWait = deps.buyerLimiter.hit(caller.profileId);
   if (buyerWait !== null) reject(CommonErrors.rateLimited(buyerWait));
@@ -93,7 +101,10 @@ export async function handleGatewayCall(
   const body = await call.readBody(endpoint.maxRequestBytes);
   if (body === null) return reject(GatewayErrors.bodyTooLarge(endpoint.maxRequestBytes));
   attempt.requestBytes = body.byteLength;
-  if (!isJsonBytes(body)) reject(GatewayErrors.bodyNotJson());
+  // Depth first, by a byte scan: a hostile body never reaches the parser (SPEC §1).
+  const verdict = judgeJsonBytes(body, deps.config.max_json_depth);
+  if (verdict === 'too_deep') reject(CommonErrors.jsonTooDeep(deps.config.max_json_depth));
+  if (verdict === 'not_json') reject(GatewayErrors.bodyNotJson());
   // Hashed once: the signature and a paid call's intent binding both use it.
   const bodySha256 = sha256Hex(body);
   const forward = (relayRequestId?: string) =>
@@ -107,6 +118,8 @@ export async function handleGatewayCall(
       now: deps.clock.now(),
       allowPrivate: deps.config.allow_private_upstreams,
       resolve: deps.resolveHost,
+      self: deps.self,
+      maxJsonDepth: deps.config.max_json_depth,
       tlsCa: deps.upstreamTlsCa,
     });
   const listing = target.listing;

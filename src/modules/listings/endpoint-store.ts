@@ -7,6 +7,7 @@ import { eq } from 'drizzle-orm';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { randomToken } from '../../shared/ids.ts';
 import { systemResolver, vetUpstreamUrl } from '../../shared/upstream/guard.ts';
+import { instanceAddressOf } from '../../shared/upstream/self-address.ts';
 import { listingGatewayEndpoints, type GatewayEndpoint } from './schema.ts';
 
 const TABLE = 'listing_gateway_endpoints';
@@ -60,12 +61,13 @@ export function setPrivateUrl(deps: CoreDeps, listingId: string, url: string, no
     .run();
 }
 
-/** Save-time SSRF check (SPEC §3); returns warnings (a name that does not resolve yet), throws 422 when unsafe. */
+/** Save-time SSRF and loop check (SPEC §3, §4 "No loops"); returns warnings (a name that does not resolve yet), throws 422 when unsafe. */
 export async function vetForSave(deps: CoreDeps, url: string): Promise<string[]> {
   const { warnings } = await vetUpstreamUrl(url, {
     allowPrivate: deps.config.allow_private_upstreams,
     resolve: deps.resolveHost ?? systemResolver,
     phase: 'save',
+    self: instanceAddressOf(deps.config),
   });
   return warnings;
 }

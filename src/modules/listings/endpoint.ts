@@ -5,7 +5,9 @@ import { iso } from '../../shared/clock.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { prefixedId } from '../../shared/ids.ts';
 import type { UpstreamOutcome } from '../../shared/upstream/client.ts';
+import { isReservedHeaderName } from '../../shared/upstream/forwarded-headers.ts';
 import { systemResolver } from '../../shared/upstream/guard.ts';
+import { instanceAddressOf } from '../../shared/upstream/self-address.ts';
 import { sendSignedCall } from '../../shared/upstream/send-signed.ts';
 import { recordEndpointTest } from './endpoint-tests.ts';
 import { endpointRow, hostOf, newSigningSecret, open, previousInGrace, seal, secretPrefixOf, setPrivateUrl, vetForSave } from './endpoint-store.ts';
@@ -17,12 +19,6 @@ import { requireOwnedListing } from './store.ts';
 import { forgetGatewayTarget } from './target-cache.ts';
 import { UPSTREAM_FAILURE_CODES } from '../../shared/upstream/failure-codes.ts';
 
-// Ours to set, or framing/routing headers a seller's auth header must never replace.
-const FORBIDDEN_HEADERS = new Set([
-  'host', 'content-length', 'content-type', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive',
-  'te', 'trailer', 'upgrade', 'expect', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection',
-  'accept-encoding', 'forwarded', 'via',
-]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Visible ASCII with inner spaces: no CR/LF (header injection), no NUL, nothing a proxy would fold.
 const HEADER_VALUE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
@@ -72,10 +68,9 @@ export function getEndpointMetadata(deps: CoreDeps, ownerId: string, idOrSlug: s
 }
 
 function checkHeaderName(name: string): string {
-  const lower = name.toLowerCase();
   if (!HEADER_NAME.test(name)) throw ListingErrors.invalidAuthHeader('upstream_auth_header_name is not a valid HTTP header name.');
-  if (FORBIDDEN_HEADERS.has(lower) || lower.startsWith('x-crochet-')) {
-    throw ListingErrors.invalidAuthHeader('upstream_auth_header_name names a header the gateway sets itself.');
+  if (isReservedHeaderName(name)) {
+    throw ListingErrors.invalidAuthHeader('upstream_auth_header_name names a header the gateway sets itself or never forwards.');
   }
   return name;
 }
@@ -177,6 +172,8 @@ export async function testEndpoint(deps: CoreDeps, ownerId: string, idOrSlug: st
     now: new Date(testedAt),
     allowPrivate: deps.config.allow_private_upstreams,
     resolve: deps.resolveHost ?? systemResolver,
+    self: instanceAddressOf(deps.config),
+    maxJsonDepth: deps.config.max_json_depth,
   });
   const result: TestResult = sent.kind === 'refused' ? { ok: false, status: null, latencyMs: null, json: false, errorCode: sent.error.code } : classify(sent);
   immediate(deps.db.sqlite, () => {

@@ -2,6 +2,7 @@ import { Elysia, ValidationError } from 'elysia';
 import { AppError } from '../app-error.ts';
 import { CommonErrors } from '../errors.ts';
 import { prefixedId } from '../ids.ts';
+import { exceedsJsonDepth } from '../json-bytes.ts';
 import { readCapped } from '../read-capped.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -14,6 +15,8 @@ export type FoundationDeps = {
   maxBodyBytes: number;
   /** Hard ceiling for gateway bodies, checked before reading. */
   maxGatewayBodyBytes: number;
+  /** Deepest JSON nesting any body may have (SPEC §1, `CROCHET_MAX_JSON_DEPTH`). */
+  maxJsonDepth: number;
 };
 
 type RequestMeta = { id: string; startedAt: number };
@@ -52,10 +55,15 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array<Arr
   return bytes;
 }
 
-/** Every API body is JSON, whatever Content-Type says (agents often send curl's form default). */
-async function parseJsonBody(request: Request, limit: number): Promise<unknown> {
+/**
+ * Every API body is JSON, whatever Content-Type says (agents often send curl's form default).
+ * Size is capped while reading and depth checked by a byte scan before the parse: nothing
+ * recursive (parser, schema validation, error rendering) ever sees a body nested past the limit.
+ */
+async function parseJsonBody(request: Request, limit: number, maxDepth: number): Promise<unknown> {
   const bytes = await readBody(request, limit);
   if (bytes.byteLength === 0) return {};
+  if (exceedsJsonDepth(bytes, maxDepth)) throw CommonErrors.jsonTooDeep(maxDepth);
   try {
     return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
   } catch {
@@ -109,7 +117,7 @@ export function foundationPlugin(deps: FoundationDeps) {
       // The gateway reads its own body once the caller is authenticated and the listing's limit is
       // known (readRequestBody): anonymous callers never get a byte buffered.
       if (GATEWAY_PATH.test(pathOf(request.url))) return {};
-      return parseJsonBody(request, deps.maxBodyBytes);
+      return parseJsonBody(request, deps.maxBodyBytes, deps.maxJsonDepth);
     })
     .onError({ as: 'global' }, ({ code, error, request, set }) => {
       const id = requestIdOf(request);

@@ -13,7 +13,8 @@
 import { checkServerIdentity } from 'node:tls';
 import type { VettedUpstream } from './guard.ts';
 import { parseIp } from './ip.ts';
-import { isJsonBytes } from '../json-bytes.ts';
+import { judgeJsonBytes } from '../json-bytes.ts';
+import { NEVER_FORWARDED_HEADERS } from './forwarded-headers.ts';
 import { readCapped } from '../read-capped.ts';
 
 
@@ -22,11 +23,13 @@ export type UpstreamRequest = {
   body: Uint8Array;
   timeoutMs: number;
   maxResponseBytes: number;
+  /** Deepest JSON nesting a reply may have (`CROCHET_MAX_JSON_DEPTH`); deeper is `too_deep`. */
+  maxJsonDepth: number;
   /** Extra trusted CA (PEM). Tests only: production trusts the system roots. */
   tlsCa?: string;
 };
 
-export type UpstreamFailureReason = 'timeout' | 'connect_failed' | 'tls_failed' | 'redirect' | 'too_large' | 'not_json';
+export type UpstreamFailureReason = 'timeout' | 'connect_failed' | 'tls_failed' | 'redirect' | 'too_large' | 'not_json' | 'too_deep';
 
 /**
  * `response`: the seller answered with JSON (any non-3xx status; the caller maps statuses).
@@ -36,23 +39,6 @@ export type UpstreamFailureReason = 'timeout' | 'connect_failed' | 'tls_failed' 
 export type UpstreamOutcome =
   | { kind: 'response'; status: number; body: Uint8Array; latencyMs: number }
   | { kind: 'failure'; reason: UpstreamFailureReason; status?: number; latencyMs: number };
-
-// Framing, hop-by-hop and routing headers are ours to set; a caller's copy could break the
-// pinning (Host) or the framing (Content-Length, Transfer-Encoding).
-const OWNED_HEADERS = new Set([
-  'host',
-  'content-length',
-  'content-type',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'te',
-  'upgrade',
-  'expect',
-  'accept-encoding',
-  'proxy-authorization',
-  'proxy-connection',
-]);
 
 // Codes Bun gives TLS failures: OpenSSL verify results (DEPTH_ZERO_SELF_SIGNED_CERT,
 // UNABLE_TO_GET_ISSUER_CERT_LOCALLY, CERT_HAS_EXPIRED…), ERR_TLS_CERT_ALTNAME_INVALID from the
@@ -68,7 +54,8 @@ function forwardedName(name: string): string | null {
   let lower = forwardedNames.get(name);
   if (lower === undefined) {
     const l = name.toLowerCase();
-    lower = OWNED_HEADERS.has(l) ? null : l;
+    // Framing, hop-by-hop and routing headers are ours to set (or never sent): forwarded-headers.ts.
+    lower = NEVER_FORWARDED_HEADERS.has(l) ? null : l;
     if (forwardedNames.size < MAX_REMEMBERED_NAMES) forwardedNames.set(name, lower);
   }
   return lower;
@@ -150,8 +137,11 @@ export async function postToUpstream(vetted: VettedUpstream, req: UpstreamReques
       controller.abort();
       return { kind: 'failure', reason: 'redirect', status, latencyMs: elapsed() };
     }
-    const judge = (body: Uint8Array): UpstreamOutcome =>
-      isJsonBytes(body) ? { kind: 'response', status, body, latencyMs: elapsed() } : { kind: 'failure', reason: 'not_json', status, latencyMs: elapsed() };
+    const judge = (body: Uint8Array): UpstreamOutcome => {
+      // Size is capped above; depth is scanned before the parse, so a hostile reply never reaches it.
+      const verdict = judgeJsonBytes(body, req.maxJsonDepth);
+      return verdict === 'json' ? { kind: 'response', status, body, latencyMs: elapsed() } : { kind: 'failure', reason: verdict, status, latencyMs: elapsed() };
+    };
 
     // Fast path: an uncompressed reply with a declared length is framed by it (the client reads no
     // more than that), so the cap can be checked before reading.

@@ -11,4 +11,5 @@ export const UPSTREAM_FAILURE_CODES: Readonly<Record<UpstreamFailureReason, stri
   redirect: 'UPSTREAM_REDIRECT',
   too_large: 'UPSTREAM_RESPONSE_TOO_LARGE',
   not_json: 'UPSTREAM_INVALID_RESPONSE',
+  too_deep: 'UPSTREAM_JSON_TOO_DEEP',
 };

@@ -9,6 +9,7 @@
 import { lookup } from 'node:dns/promises';
 import { AppError, recover } from '../app-error.ts';
 import { classifyIp, formatIp, parseIp, type IpAddress, type UnsafeReason } from './ip.ts';
+import { isOwnPublicHost, reachesListener, type InstanceAddress } from './self-address.ts';
 
 /** Resolves a host name to IP address strings; throws or returns [] when it does not resolve. */
 export type Resolver = (hostname: string) => Promise<string[]>;
@@ -28,7 +29,13 @@ export type VettedUpstream = {
   https: boolean;
 };
 
-export type VetOptions = { allowPrivate: boolean; resolve: Resolver; phase: 'save' | 'call' };
+export type VetOptions = {
+  allowPrivate: boolean;
+  resolve: Resolver;
+  phase: 'save' | 'call';
+  /** This instance: an upstream that leads back to it is refused (SPEC §4 "No loops"). */
+  self?: InstanceAddress;
+};
 
 const MAX_URL_LENGTH = 2048;
 // WHATWG strips tabs/newlines anywhere and trims spaces/controls, so text containing them is not
@@ -45,6 +52,7 @@ type RefusalReason =
   | 'local_name'
   | 'non_canonical_host'
   | 'invalid_address'
+  | 'this_instance'
   | UnsafeReason;
 
 const ADDRESS_LABELS: Record<UnsafeReason, string> = {
@@ -74,6 +82,19 @@ function refuse(reason: RefusalReason, message: string): AppError {
 function refuseAddress(reason: UnsafeReason, resolved: boolean): AppError {
   const verb = resolved ? 'resolves to' : 'is';
   return refuse(reason, `The endpoint host ${verb} a non-public address (${ADDRESS_LABELS[reason]}).`);
+}
+
+function refuseSelf(): AppError {
+  return refuse('this_instance', 'The endpoint points at this Crochet instance itself; a listing cannot call the gateway (no loops).');
+}
+
+/** Addresses of a named listening host (`localhost`). */
+async function listenIpsOf(self: InstanceAddress, resolve: Resolver): Promise<IpAddress[]> {
+  try {
+    return (await resolve(self.listenHost)).map(parseIp).filter((ip): ip is IpAddress => ip !== null);
+  } catch {
+    return [];
+  }
 }
 
 /** Node's resolver (getaddrinfo, so /etc/hosts counts), IPv4 answers first. */
@@ -205,9 +226,18 @@ export async function vetUpstreamUrl(
   opts: VetOptions,
 ): Promise<{ vetted: VettedUpstream | null; warnings: string[] }> {
   const { url, hostname, literal, literalVetted, literalRefusal } = parsedUrl(raw, opts.allowPrivate);
+  const { self } = opts;
+  // Development compares by host and port: sellers run on loopback next to the server there.
+  const comparePorts = opts.allowPrivate;
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  if (self && isOwnPublicHost(self, hostname, port, comparePorts)) throw refuseSelf();
+  // Only a listening host given as a name needs a lookup (rare: `--host localhost`).
+  const listenIps = self && self.listenIp === null ? await listenIpsOf(self, opts.resolve) : [];
+  const isSelf = (ip: IpAddress) => self !== undefined && reachesListener(self, ip, port, comparePorts, listenIps);
 
   if (literal !== null) {
     if (literalRefusal !== null) throw refuseAddress(literalRefusal, false);
+    if (isSelf(literal)) throw refuseSelf();
     if (literalVetted) return { vetted: literalVetted, warnings: [] };
   }
 
@@ -238,6 +268,8 @@ export async function vetUpstreamUrl(
     }
     const verdict = classifyIp(ip);
     if (!verdict.safe && !opts.allowPrivate) throw refuseAddress(verdict.reason, true);
+    // Any answer, not only the one connected to: the name leads here for whoever resolves it.
+    if (isSelf(ip)) throw refuseSelf();
     chosen ??= verdict.safe ? verdict.connect : ip;
   }
   if (chosen === null) throw refuse('invalid_address', 'The endpoint host resolves to an address that is not a plain IP address.');

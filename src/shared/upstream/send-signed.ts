@@ -1,7 +1,9 @@
 import { AppError } from '../app-error.ts';
 import { buildCrochetHeaders } from '../request-signing.ts';
 import { postToUpstream, type UpstreamOutcome } from './client.ts';
+import { isReservedHeaderName } from './forwarded-headers.ts';
 import { type Resolver, vetUpstreamUrl } from './guard.ts';
+import type { InstanceAddress } from './self-address.ts';
 
 /** A listing's endpoint, secrets opened, as a forwarded call needs it. */
 export type SignedTarget = {
@@ -34,12 +36,16 @@ export async function sendSignedCall(args: {
   now: Date;
   allowPrivate: boolean;
   resolve: Resolver;
+  /** This instance: an endpoint leading back here is refused, however it was saved (no loops). */
+  self: InstanceAddress;
+  /** Deepest JSON nesting accepted in the seller's reply. */
+  maxJsonDepth: number;
   tlsCa?: string;
 }): Promise<SignedCallResult> {
   const { target } = args;
   let vetted;
   try {
-    ({ vetted } = await vetUpstreamUrl(target.privateUrl, { allowPrivate: args.allowPrivate, resolve: args.resolve, phase: 'call' }));
+    ({ vetted } = await vetUpstreamUrl(target.privateUrl, { allowPrivate: args.allowPrivate, resolve: args.resolve, phase: 'call', self: args.self }));
   } catch (error) {
     if (error instanceof AppError) return { kind: 'refused', error };
     throw error;
@@ -58,6 +64,14 @@ export async function sendSignedCall(args: {
     previousSecret: target.previousSigningSecret ?? undefined,
     relayRequestId: args.relayRequestId,
   });
-  if (target.upstreamAuth) headers[target.upstreamAuth.name] = target.upstreamAuth.value;
-  return postToUpstream(vetted, { headers, body: args.body, timeoutMs: target.timeoutMs, maxResponseBytes: target.maxResponseBytes, tlsCa: args.tlsCa });
+  // A name saved before the deny list covered it must not replace a signed or framing header.
+  if (target.upstreamAuth && !isReservedHeaderName(target.upstreamAuth.name)) headers[target.upstreamAuth.name] = target.upstreamAuth.value;
+  return postToUpstream(vetted, {
+    headers,
+    body: args.body,
+    timeoutMs: target.timeoutMs,
+    maxResponseBytes: target.maxResponseBytes,
+    maxJsonDepth: args.maxJsonDepth,
+    tlsCa: args.tlsCa,
+  });
 }

@@ -10,6 +10,7 @@ import { createLogger } from '../../../src/shared/logger.ts';
 import { createMetrics } from '../../../src/shared/metrics.ts';
 import { cachedResolver } from '../../../src/shared/upstream/resolver-cache.ts';
 import { systemResolver } from '../../../src/shared/upstream/guard.ts';
+import { instanceAddressOf } from '../../../src/shared/upstream/self-address.ts';
 
 const upstream = process.argv[2] ?? '';
 const target = {
@@ -22,14 +23,15 @@ const target = {
   maxResponseBytes: 1 << 20,
 };
 const resolve = cachedResolver(systemResolver, 10_000);
+const self = instanceAddressOf({ public_url: 'http://127.0.0.1', host: '127.0.0.1', port: 0 });
 let n = 0;
 
 const app = new Elysia()
-  .use(foundationPlugin({ logger: createLogger('warn'), metrics: createMetrics(), publicUrl: 'http://127.0.0.1', maxBodyBytes: 1 << 20, maxGatewayBodyBytes: 1 << 20 }))
+  .use(foundationPlugin({ logger: createLogger('warn'), metrics: createMetrics(), publicUrl: 'http://127.0.0.1', maxBodyBytes: 1 << 20, maxGatewayBodyBytes: 1 << 20, maxJsonDepth: 64 }))
   .post('/api/v1/gateway/:listingId', async ({ request, set }) => {
     const body = await readRequestBody(request, 1 << 16);
     const requestId = `gw_req_${(n++).toString(16).padStart(32, '0')}`;
-    const result = await forwardCall({ target, body: body ?? new Uint8Array(), requestId, buyerId: 'bench', now: new Date(), allowPrivate: true, resolve });
+    const result = await forwardCall({ target, body: body ?? new Uint8Array(), requestId, buyerId: 'bench', now: new Date(), allowPrivate: true, resolve, self, maxJsonDepth: 64 });
     set.headers['content-type'] = 'application/json';
     set.headers['x-crochet-request-id'] = requestId;
     if (result.reply.kind === 'error') {
