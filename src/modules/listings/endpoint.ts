@@ -10,11 +10,10 @@ import { sendSignedCall } from '../../shared/upstream/send-signed.ts';
 import { recordEndpointTest } from './endpoint-tests.ts';
 import { endpointRow, hostOf, newSigningSecret, open, previousInGrace, seal, secretPrefixOf, setPrivateUrl, vetForSave } from './endpoint-store.ts';
 import { ListingErrors } from './errors.ts';
-import { getGatewayTarget } from './gateway-target.ts';
+import { forgetGatewayTarget, getGatewayTarget, type TargetDeps } from './gateway-target.ts';
 import type { EndpointMetadata, UpdateEndpointInput } from './model.ts';
 import { listingGatewayEndpoints, type GatewayEndpoint } from './schema.ts';
 import { requireOwnedListing } from './store.ts';
-import { forgetGatewayTarget } from './target-cache.ts';
 import { UPSTREAM_FAILURE_CODES } from '../../shared/upstream/failure-codes.ts';
 
 // Ours to set, or framing/routing headers a seller's auth header must never replace.
@@ -111,12 +110,12 @@ function authChange(input: UpdateEndpointInput, current: GatewayEndpoint): AuthC
 }
 
 /** Applies any subset of the endpoint settings; replies with safe metadata and warnings. */
-export async function updateEndpoint(deps: CoreDeps, ownerId: string, idOrSlug: string, input: UpdateEndpointInput) {
+export async function updateEndpoint(deps: TargetDeps, ownerId: string, idOrSlug: string, input: UpdateEndpointInput) {
   const listing = requireOwnedListing(deps, ownerId, idOrSlug);
   authChange(input, requireEndpoint(deps, listing.id)); // validate before the (slow) URL check
   const warnings = input.private_endpoint_url === undefined ? [] : await vetForSave(deps, input.private_endpoint_url);
   const row = immediate(deps.db.sqlite, () => {
-    forgetGatewayTarget(deps.db.sqlite, listing.id);
+    forgetGatewayTarget(deps, listing.id);
     const current = requireEndpoint(deps, listing.id);
     const now = iso(deps.clock.now());
     const change = authChange(input, current);
@@ -160,7 +159,7 @@ function classify(outcome: UpstreamOutcome): TestResult {
  * listing's status when the test started). Failures are results, not errors; their codes are
  * generic so nothing about the seller's network shows.
  */
-export async function testEndpoint(deps: CoreDeps, ownerId: string, idOrSlug: string) {
+export async function testEndpoint(deps: TargetDeps, ownerId: string, idOrSlug: string) {
   const listing = requireOwnedListing(deps, ownerId, idOrSlug);
   const row = requireEndpoint(deps, listing.id);
   const url = open(deps, 'private_url', listing.id, row.privateUrl);
@@ -214,10 +213,10 @@ export async function testEndpoint(deps: CoreDeps, ownerId: string, idOrSlug: st
  * signing `X-Crochet-Signature-Previous` for `graceSeconds` (0: dropped at once). Only one
  * previous secret is kept: rotating again during a grace period retires the older one.
  */
-export function rotateSigningSecret(deps: CoreDeps, ownerId: string, idOrSlug: string, graceSeconds: number) {
+export function rotateSigningSecret(deps: TargetDeps, ownerId: string, idOrSlug: string, graceSeconds: number) {
   const listing = requireOwnedListing(deps, ownerId, idOrSlug);
   return immediate(deps.db.sqlite, () => {
-    forgetGatewayTarget(deps.db.sqlite, listing.id);
+    forgetGatewayTarget(deps, listing.id);
     const row = requireEndpoint(deps, listing.id);
     const now = deps.clock.now();
     const nowIso = iso(now);
