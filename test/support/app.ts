@@ -60,6 +60,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
     clock,
     logger,
     deps,
+    runtime,
     app,
     call,
     /** Serves the app on a free loopback port; later calls use real HTTP. */
