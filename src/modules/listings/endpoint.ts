@@ -14,7 +14,7 @@ import { forgetGatewayTarget, getGatewayTarget, type TargetDeps } from './gatewa
 import type { EndpointMetadata, UpdateEndpointInput } from './model.ts';
 import { listingGatewayEndpoints, type GatewayEndpoint } from './schema.ts';
 import { requireOwnedListing } from './store.ts';
-import { UPSTREAM_FAILURE_CODES } from '../../shared/upstream/failure-codes.ts';
+import { SELLER_ANSWER_CODES, UPSTREAM_FAILURE_CODES } from '../../shared/upstream/failure-codes.ts';
 
 // Ours to set, or framing/routing headers a seller's auth header must never replace.
 const FORBIDDEN_HEADERS = new Set([
@@ -148,7 +148,7 @@ function classify(outcome: UpstreamOutcome): TestResult {
     return { ok: false, status: outcome.status ?? null, latencyMs: outcome.latencyMs, json: false, errorCode: UPSTREAM_FAILURE_CODES[outcome.reason] };
   }
   const ok = outcome.status >= 200 && outcome.status < 300;
-  const errorCode = ok ? null : outcome.status >= 500 ? 'UPSTREAM_ERROR' : 'UPSTREAM_REJECTED';
+  const errorCode = ok ? null : outcome.status >= 500 ? SELLER_ANSWER_CODES.serverError : SELLER_ANSWER_CODES.rejected;
   return { ok, status: outcome.status, latencyMs: outcome.latencyMs, json: true, errorCode };
 }
 
