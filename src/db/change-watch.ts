@@ -30,7 +30,8 @@ export function watchChanges(sqlite: Database, opts: { checkEveryMs?: number; no
     current() {
       const t = now();
       if (t - readAt < checkEveryMs) return generations;
-      // Read first, then stamp: a row loaded after this read is at least as new as these counters.
+      // Callers ask before they load rows: a row loaded after this read is at least as new as
+      // these counters, so a cache filled under them never hides a write that bumped them.
       generations = read.get() ?? generations;
       readAt = t;
       return generations;
