@@ -30,11 +30,11 @@ const MAX_QUEUED_ROWS = 100_000;
 
 /**
  * Write-behind history, one writer per app (created with the app's runtime, src/runtime.ts, and
- * passed to every reader of the history). Attempts are batched into one transaction every 25 ms, which keeps a
- * SQLite write off each call's path. Longer intervals were measured too: a little less work per
- * row, but longer event-loop stalls per flush and a bigger loss window on a crash. Nothing is lost
- * on a clean shutdown (the app flushes on stop) and readers flush first, so history is never seen
- * stale. A crash can lose the last batch. Money never depends on these rows: a settlement writes
+ * passed to every reader of the history). Attempts are batched into one transaction every 25 ms,
+ * which keeps a SQLite write off each call's path. Longer intervals were measured too: a little
+ * less work per row, but longer event-loop stalls per flush and a bigger loss window on a crash.
+ * Nothing is lost on a clean shutdown (the app flushes on stop) and readers flush first, so history
+ * is never seen stale. A crash can lose the last batch. Money never depends on these rows: a settlement writes
  * its attempt's row in the settlement transaction and a handled paid call writes its final row
  * with the release (`writeNow`); refusals, 402s, pending replies and seller failures are batched.
  */
