@@ -7,7 +7,7 @@ import { ledgerModule } from './modules/ledger/index.ts';
 import { gatewayModule } from './modules/gateway/index.ts';
 import { listingsModule } from './modules/listings/index.ts';
 import { MAX_BODY_LIMIT_BYTES } from './modules/listings/model.ts';
-import { paymentsModule } from './modules/payments/index.ts';
+import { sweepExpiredIntents } from './modules/payments/index.ts';
 import * as Payments from './modules/payments/service.ts';
 import { surfacesModule } from './modules/surfaces/index.ts';
 import { trustModule } from './modules/trust/index.ts';
@@ -16,7 +16,8 @@ import type { CoreDeps } from './shared/deps.ts';
 import { authPlugin } from './shared/http/auth.ts';
 import { foundationPlugin } from './shared/http/foundation.ts';
 import { createMetrics } from './shared/metrics.ts';
-import { createRateLimiter } from './shared/rate-limit.ts';
+import { schedulePlugin } from './shared/schedule.ts';
+import { createRuntime, type Runtime } from './runtime.ts';
 import { VERSION } from './version.ts';
 import { staticPlugin } from './web/static.ts';
 
@@ -32,17 +33,17 @@ const zodToOpenApi = (schema: z.ZodType) => {
   return rest;
 };
 
-/** Builds the whole HTTP application from its dependencies; one `.use()` per module. */
-export function createApp(deps: AppDeps) {
+/**
+ * Builds the whole HTTP application from its dependencies; one `.use()` per module. Its in-memory
+ * state (caches, history writer, running calls, limiters) is `runtime`: made here unless the
+ * caller passes its own, to drain it on stop (server.ts) or flush it (tests).
+ */
+export function createApp(deps: AppDeps, runtime: Runtime = createRuntime(deps)) {
   const { config } = deps;
-  const auth = authPlugin({
-    authenticate: (header) => Identity.authenticate(deps, header),
-    readLimiter: createRateLimiter(config.rate_limit_read_per_min, 60_000),
-    writeLimiter: createRateLimiter(config.rate_limit_write_per_min, 60_000),
-    authIpLimiter: createRateLimiter(config.rate_limit_auth_per_5min, 300_000),
-  });
+  const core = { ...deps, ...runtime };
+  const auth = authPlugin({ ...runtime, authenticate: (header) => Identity.authenticate(core, header) });
   const metrics = createMetrics();
-  const modules = { ...deps, auth };
+  const modules = { ...core, auth };
   // One set of chain verifiers and one forwarding lock table, shared by the gateway and the sweep.
   const payments: Payments.PaymentsDeps = { ...deps, verifiers: Payments.buildVerifiers(config.payment_routes), inFlight: new Set(), verifying: new Map() };
 
@@ -69,9 +70,15 @@ export function createApp(deps: AppDeps) {
     .use(identityModule({ ...modules, scoreOf: (id) => Trust.getScore(deps, id) }))
     .use(ledgerModule(modules))
     .use(listingsModule(modules))
-    .use(gatewayModule({ ...payments, auth, metrics }))
-    .use(paymentsModule(payments))
-    .use(trustModule(modules));
+    .use(gatewayModule({ ...core, ...payments, auth, metrics }))
+    .use(trustModule(modules))
+    // Every background timer of the app: they run while the server listens.
+    .use(
+      schedulePlugin(deps.logger, [
+        { name: 'payment sweep', everyMs: config.sweep_interval_seconds * 1000, run: () => sweepExpiredIntents(payments) },
+        { name: 'score recompute', everyMs: Trust.RECOMPUTE_INTERVAL_MS, run: () => deps.logger.info('scores recomputed', { ...Trust.recomputeScores(core) }) },
+      ]),
+    );
   self = app;
   return app;
 }

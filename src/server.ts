@@ -2,10 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPublicClient, http, type PublicClient } from 'viem';
 import { createApp } from './app.ts';
-import * as Gateway from './modules/gateway/service.ts';
 import * as Listings from './modules/listings/service.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/open.ts';
+import { createRuntime, drainRuntime } from './runtime.ts';
 import { loadMasterKey } from './modules/vault/master-key.ts';
 import { settlePendingRotation } from './modules/vault/rotation.ts';
 import { assertVaultKeyMatches, createVault } from './modules/vault/service.ts';
@@ -61,7 +61,8 @@ export function startServer(config: Config, logger: Logger = createLogger(config
   if (config.allow_private_upstreams) {
     logger.warn('CROCHET_ALLOW_PRIVATE_UPSTREAMS is ON: http:// and loopback/private upstreams are allowed. Development and tests only — never in production.');
   }
-  const app = createApp(deps).listen({
+  const runtime = createRuntime(deps);
+  const app = createApp(deps, runtime).listen({
     port: config.port,
     hostname: config.host,
     // Elysia turns on Bun's development mode unless NODE_ENV=production; an operator's binary has
@@ -79,15 +80,15 @@ export function startServer(config: Config, logger: Logger = createLogger(config
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down: draining in-flight requests');
-      // app.stop runs the modules' onStop hooks (history flush, sweep timer) after the drain.
+      // app.stop runs the onStop hooks (history flush, timers cleared) after the drain.
       await app.stop(false);
       // That drain waits for open connections only: calls whose buyer hung up may still be waiting
       // on their seller (at most an endpoint's timeout), and record their rows when they end.
-      if (!(await Gateway.drainGatewayCalls(deps.db.sqlite, Listings.MAX_UPSTREAM_TIMEOUT_MS + 5_000))) {
+      if (!(await drainRuntime(runtime, Listings.MAX_UPSTREAM_TIMEOUT_MS + 5_000))) {
         logger.warn('shutting down with gateway calls still running; their history rows are lost');
       }
       deps.db.sqlite.close();
       logger.info('stopped');
     })());
-  return { app, server, port: server.port as number, deps, stop };
+  return { app, server, port: server.port as number, deps, runtime, stop };
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import { recomputeScores } from '../modules/trust/service.ts';
+import { createRuntime } from '../runtime.ts';
 import { bootstrap, DATABASE_FILE } from '../server.ts';
 import { createLogger } from '../shared/logger.ts';
 
@@ -29,7 +30,7 @@ export function runScoresRecompute(config: Config, out: (line: string) => void =
   // Logs go to stderr at warn and above: stdout carries the result line only.
   const { deps } = bootstrap(config, createLogger('warn', (line) => process.stderr.write(line + '\n')));
   try {
-    const r = recomputeScores(deps);
+    const r = recomputeScores({ ...deps, ...createRuntime(deps) });
     out(`scores recomputed: ${r.profiles_scored} profiles, ${r.events_ingested} new events, ${r.listings_refreshed} listings refreshed in ${r.duration_ms} ms (computed_at ${r.computed_at})`);
     return 0;
   } finally {

@@ -1,13 +1,13 @@
 import type { Database } from 'bun:sqlite';
-import { embeddedMigrations } from './embedded-migrations.ts';
 
 export type Migration = { tag: string; sql: string };
 
 /**
- * Applies the drizzle-kit migrations embedded in this build, each in its own transaction,
- * recording applied tags. Returns the tags applied now.
+ * Applies `migrations` (the drizzle-kit migrations embedded in this build: `embeddedMigrations`),
+ * each in its own transaction, recording applied tags. Returns the tags applied now. The list is
+ * passed in rather than imported here: the generated list imports this file's `Migration` type.
  */
-export function applyMigrations(sqlite: Database, migrations: readonly Migration[] = embeddedMigrations): string[] {
+export function applyMigrations(sqlite: Database, migrations: readonly Migration[]): string[] {
   sqlite.run(`CREATE TABLE IF NOT EXISTS _migrations (
     tag TEXT PRIMARY KEY NOT NULL,
     hash TEXT NOT NULL,

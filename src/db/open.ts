@@ -2,6 +2,7 @@ import { Database } from 'bun:sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite';
+import { embeddedMigrations } from './embedded-migrations.ts';
 import { applyMigrations } from './migrate.ts';
 
 export type Db = BunSQLiteDatabase<Record<string, never>>;
@@ -25,7 +26,7 @@ export function openDatabase(path: string, options: { migrate?: boolean } = {}):
   // …and the WAL file shrinks back to at most 64 MB after one, rather than keeping its peak size.
   sqlite.run('PRAGMA journal_size_limit = 67108864');
   sqlite.run('PRAGMA foreign_keys = ON');
-  if (options.migrate !== false) applyMigrations(sqlite);
+  if (options.migrate !== false) applyMigrations(sqlite, embeddedMigrations);
   return { sqlite, db: drizzle({ client: sqlite }), path };
 }
 

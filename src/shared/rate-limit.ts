@@ -1,6 +1,6 @@
 /**
- * Fixed-window counters in memory, one map per limiter. A single process serves the
- * instance, so in-memory state is the whole truth; windows reset on restart.
+ * Fixed-window counters in memory, one map per limiter, created with the app's runtime
+ * (src/runtime.ts). Each process counts its own requests; windows reset on restart.
  */
 export type RateLimiter = {
   /** Counts one hit; returns null when allowed, else the seconds until the window resets. */

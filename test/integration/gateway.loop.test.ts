@@ -1,6 +1,5 @@
 // Threat: a seller points a listing at this instance's own gateway (or two listings at each other) and one buyer call fans out.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { flushHistoryOf } from '../../src/modules/gateway/history.ts';
 import { vetUpstreamUrl } from '../../src/shared/upstream/guard.ts';
 import { instanceAddressOf } from '../../src/shared/upstream/self-address.ts';
 import { createTestApp, httpCaller, registerAgent, type CallResult, type TestContext } from '../support/app.ts';
@@ -97,7 +96,7 @@ describe('development settings (private upstreams allowed): compared by host and
     expect(stub.calls.length).toBe(before);
 
     // Recorded like every refusal after authentication, for the buyer to see.
-    flushHistoryOf(t.deps.db.sqlite);
+    t.runtime.history.flush();
     const history = await t.call('GET', `/api/v1/gateway-requests?role=buyer&listing_id=${listing.id}`, { key: buyer });
     const loops = history.json.data.filter((r: { error_code: string | null }) => r.error_code === 'GATEWAY_LOOP');
     expect(loops).toHaveLength(4);

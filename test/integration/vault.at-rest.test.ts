@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../src/app.ts';
+import { createRuntime } from '../../src/runtime.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/open.ts';
 import * as Listings from '../../src/modules/listings/service.ts';
@@ -35,8 +36,11 @@ function configFor(env: Record<string, string> = {}) {
 }
 
 function start(env: Record<string, string> = {}) {
-  const { deps, masterKey } = bootstrap(configFor(env), memoryLogger(), { resolveHost });
-  const app = createApp(deps);
+  const boot = bootstrap(configFor(env), memoryLogger(), { resolveHost });
+  const runtime = createRuntime(boot.deps);
+  const app = createApp(boot.deps, runtime);
+  const { masterKey } = boot;
+  const deps = { ...boot.deps, ...runtime };
   const call = async (method: string, path: string, opts: CallOptions = {}): Promise<CallResult> => {
     const headers: Record<string, string> = { ...opts.headers, 'content-type': 'application/json' };
     if (opts.key) headers['authorization'] = `Bearer ${opts.key}`;

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../src/app.ts';
+import { createRuntime } from '../../src/runtime.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/open.ts';
 import { generateMasterKey } from '../../src/modules/vault/envelope.ts';
@@ -12,7 +13,6 @@ import { memoryLogger } from '../../src/shared/logger.ts';
 import { solvePow } from '../../src/shared/pow.ts';
 import type { Resolver } from '../../src/shared/upstream/guard.ts';
 import type { TestWallet } from './wallets.ts';
-import { flushHistoryOf } from '../../src/modules/gateway/history.ts';
 
 export type CallOptions = { body?: unknown; rawBody?: string | Uint8Array<ArrayBuffer>; key?: string; headers?: Record<string, string> };
 export type CallResult = { status: number; headers: Headers; text: string; json: any };
@@ -41,8 +41,11 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
   const db = openDatabase(join(dir, 'crochet.db'));
   const masterKey = generateMasterKey();
   const resolveHost = options.resolveHost ?? loopbackOnlyResolver;
-  const deps: CoreDeps = { config, db, clock, logger, vault: createVault(masterKey), resolveHost };
-  const app = createApp(deps);
+  const core: CoreDeps = { config, db, clock, logger, vault: createVault(masterKey), resolveHost };
+  const runtime = createRuntime(core);
+  const app = createApp(core, runtime);
+  // Tests call services directly with the app's own caches and history writer.
+  const deps = { ...core, ...runtime };
   let baseUrl: string | null = null;
 
   async function call(method: string, path: string, opts: CallOptions = {}): Promise<CallResult> {
@@ -57,6 +60,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
     clock,
     logger,
     deps,
+    runtime,
     app,
     call,
     /** Serves the app on a free loopback port; later calls use real HTTP. */
@@ -68,7 +72,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
     async close() {
       if (app.server) await app.stop(true);
       // In-process apps have no stop hook: write what the history queued (and stop its timer).
-      flushHistoryOf(db.sqlite);
+      runtime.history.flush();
       db.sqlite.close();
       rmSync(dir, { recursive: true, force: true });
     },

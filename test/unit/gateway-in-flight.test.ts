@@ -1,9 +1,8 @@
-import { Database } from 'bun:sqlite';
 import { expect, test } from 'bun:test';
-import { drainGatewayCalls, trackInFlightCalls } from '../../src/modules/gateway/in-flight.ts';
+import { trackInFlightCalls } from '../../src/modules/gateway/in-flight.ts';
 
 test('idle at once with no call running; otherwise when the last call ends', async () => {
-  const calls = trackInFlightCalls(new Database(':memory:'));
+  const calls = trackInFlightCalls();
   expect(await calls.idle(1_000)).toBe(true);
   calls.begin();
   calls.begin();
@@ -17,25 +16,9 @@ test('idle at once with no call running; otherwise when the last call ends', asy
 });
 
 test('gives up at the deadline while a call is still running', async () => {
-  const calls = trackInFlightCalls(new Database(':memory:'));
+  const calls = trackInFlightCalls();
   calls.begin();
   expect(await calls.idle(20)).toBe(false);
   calls.end();
   expect(await calls.idle(20)).toBe(true);
-});
-
-test('drain waits for every tracker of that database only', async () => {
-  const db = new Database(':memory:');
-  const [a, b] = [trackInFlightCalls(db), trackInFlightCalls(db)];
-  const elsewhere = trackInFlightCalls(new Database(':memory:'));
-  elsewhere.begin(); // another database's call never holds this one's drain
-  a.begin();
-  b.begin();
-  let lastEnded = false;
-  setTimeout(() => a.end(), 10);
-  setTimeout(() => ((lastEnded = true), b.end()), 30);
-  expect(await drainGatewayCalls(db, 5_000)).toBe(true);
-  expect(lastEnded).toBe(true);
-  b.begin();
-  expect(await drainGatewayCalls(db, 20)).toBe(false);
 });

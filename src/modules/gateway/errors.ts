@@ -1,5 +1,5 @@
 import { AppError, recover } from '../../shared/app-error.ts';
-import { UPSTREAM_FAILURE_CODES } from '../../shared/upstream/failure-codes.ts';
+import { SELLER_ANSWER_CODES, UPSTREAM_FAILURE_CODES } from '../../shared/upstream/failure-codes.ts';
 
 const sellerFailure = (status: number, code: string, message: string) =>
   new AppError(status, code, message, {
@@ -41,7 +41,7 @@ export const GatewayErrors = {
     new AppError(400, 'INVALID_JSON', 'The gateway forwards JSON bodies only; this body is not valid JSON.', {
       recovery: recover.fixRequest('Send a JSON body (the seller receives the exact bytes).'),
     }),
-  upstreamError: () => sellerFailure(502, 'UPSTREAM_ERROR', 'The seller answered with a server error.'),
+  upstreamError: () => sellerFailure(502, SELLER_ANSWER_CODES.serverError, 'The seller answered with a server error.'),
   upstreamTimeout: () => sellerFailure(504, UPSTREAM_FAILURE_CODES.timeout, 'The seller did not answer in time.'),
   upstreamInvalid: () => sellerFailure(502, UPSTREAM_FAILURE_CODES.not_json, 'The seller answered with something that is not JSON.'),
   upstreamTooDeep: () => sellerFailure(502, UPSTREAM_FAILURE_CODES.too_deep, "The seller answered with JSON nested deeper than this instance accepts."),

@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { GatewayErrors } from './errors.ts';
-import { flushHistoryOf } from './history.ts';
+import type { HistoryDeps } from './history.ts';
 import { type GatewayRequestRow, type GatewayStatus, gatewayRequests } from './schema.ts';
 
 export type GatewayRequestView = {
@@ -44,11 +44,11 @@ const view = (r: GatewayRequestRow, me: string): GatewayRequestView => ({
 
 /** History of calls where the caller is the buyer or the seller. */
 export function listGatewayRequests(
-  deps: CoreDeps,
+  deps: CoreDeps & HistoryDeps,
   profileId: string,
   q: { role?: 'buyer' | 'seller'; listing_id?: string; status?: GatewayStatus; since?: string; until?: string; page: number; limit: number },
 ) {
-  flushHistoryOf(deps.db.sqlite);
+  deps.history.flush();
   const mine = q.role === 'buyer' ? eq(gatewayRequests.buyerId, profileId) : q.role === 'seller' ? eq(gatewayRequests.sellerId, profileId) : or(eq(gatewayRequests.buyerId, profileId), eq(gatewayRequests.sellerId, profileId));
   const filters: (SQL | undefined)[] = [
     mine,
@@ -67,8 +67,8 @@ export function listGatewayRequests(
 }
 
 /** One call, visible to its buyer and seller only (404 for anyone else). */
-export function getGatewayRequest(deps: CoreDeps, profileId: string, id: string): GatewayRequestView {
-  flushHistoryOf(deps.db.sqlite);
+export function getGatewayRequest(deps: CoreDeps & HistoryDeps, profileId: string, id: string): GatewayRequestView {
+  deps.history.flush();
   const row = deps.db.db.select().from(gatewayRequests).where(eq(gatewayRequests.id, id)).get();
   if (!row || (row.buyerId !== profileId && row.sellerId !== profileId)) throw GatewayErrors.requestNotFound();
   return view(row, profileId);

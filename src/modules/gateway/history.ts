@@ -12,6 +12,9 @@ type GatewayRowValues = [
   number, number | null, number, number, string | null, string,
 ];
 
+/** What a reader of `gateway_requests` needs: the app's writer, to write what it queued first. */
+export type HistoryDeps = { history: Pick<HistoryWriter, 'flush'> };
+
 export type HistoryWriter = {
   /** Queues a row; it is written within `flushAfterMs` or when the batch fills. */
   record(row: GatewayRequestRow): void;
@@ -22,25 +25,16 @@ export type HistoryWriter = {
   pending(): number;
 };
 
-// Live writers per database handle, so a reader outside the gateway (review eligibility, score
-// ingestion) can flush what is queued without holding the writer. Keyed by the handle rather than
-// global: each app's database has its own set, and it goes away with the handle.
-const writersByDatabase = new WeakMap<Database, Set<HistoryWriter>>();
-
-/** Writes every row queued by any history writer on this database. Call before reading `gateway_requests`. */
-export function flushHistoryOf(sqlite: Database): void {
-  for (const writer of writersByDatabase.get(sqlite) ?? []) writer.flush();
-}
-
 const RETRY_AFTER_MS = 1_000;
 const MAX_QUEUED_ROWS = 100_000;
 
 /**
- * Write-behind history: attempts are batched into one transaction every 25 ms, which keeps a
- * SQLite write off each call's path. Longer intervals were measured too: a little less work per
- * row, but longer event-loop stalls per flush and a bigger loss window on a crash. Nothing is lost
- * on a clean shutdown (the app flushes on stop) and readers flush first, so history is never seen
- * stale. A crash can lose the last batch. Money never depends on these rows: a settlement writes
+ * Write-behind history, one writer per app (created with the app's runtime, src/runtime.ts, and
+ * passed to every reader of the history). Attempts are batched into one transaction every 25 ms,
+ * which keeps a SQLite write off each call's path. Longer intervals were measured too: a little
+ * less work per row, but longer event-loop stalls per flush and a bigger loss window on a crash.
+ * Nothing is lost on a clean shutdown (the app flushes on stop) and readers flush first, so history
+ * is never seen stale. A crash can lose the last batch. Money never depends on these rows: a settlement writes
  * its attempt's row in the settlement transaction and a handled paid call writes its final row
  * with the release (`writeNow`); refusals, 402s, pending replies and seller failures are batched.
  */
@@ -97,8 +91,5 @@ export function createHistoryWriter(
     flush,
     pending: () => queue.length,
   };
-  const live = writersByDatabase.get(sqlite) ?? new Set<HistoryWriter>();
-  live.add(writer);
-  writersByDatabase.set(sqlite, live);
   return writer;
 }

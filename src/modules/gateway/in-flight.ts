@@ -1,6 +1,3 @@
-import type { Database } from 'bun:sqlite';
-import { flushHistoryOf } from './history.ts';
-
 /** Gateway calls still running. A clean stop waits for them: each records its row on the way out. */
 export type InFlightCalls = {
   begin(): void;
@@ -9,13 +6,11 @@ export type InFlightCalls = {
   idle(timeoutMs: number): Promise<boolean>;
 };
 
-// Per database handle, like the history writers: the server holds the handle, not the module.
-const trackersByDatabase = new WeakMap<Database, Set<InFlightCalls>>();
-
-export function trackInFlightCalls(sqlite: Database): InFlightCalls {
+/** One tracker per app (src/runtime.ts): the server's stop drains it before closing the database. */
+export function trackInFlightCalls(): InFlightCalls {
   let running = 0;
   let waiters: (() => void)[] = [];
-  const tracker: InFlightCalls = {
+  return {
     begin() {
       running++;
     },
@@ -37,21 +32,4 @@ export function trackInFlightCalls(sqlite: Database): InFlightCalls {
       });
     },
   };
-  const live = trackersByDatabase.get(sqlite) ?? new Set<InFlightCalls>();
-  live.add(tracker);
-  trackersByDatabase.set(sqlite, live);
-  return tracker;
-}
-
-/**
- * Waits (up to `timeoutMs`) for the gateway calls running on this database, then writes the
- * queued history. Bun's server stop waits for open connections only, so a call whose buyer hung
- * up is still talking to its seller then; closing the database under it would lose its row (and
- * a paid call's release). False when calls were still running at the deadline.
- */
-export async function drainGatewayCalls(sqlite: Database, timeoutMs: number): Promise<boolean> {
-  const trackers = [...(trackersByDatabase.get(sqlite) ?? [])];
-  const idle = (await Promise.all(trackers.map((t) => t.idle(timeoutMs)))).every(Boolean);
-  flushHistoryOf(sqlite);
-  return idle;
 }

@@ -1,34 +1,24 @@
 import { Elysia } from 'elysia';
 import type { authPlugin } from '../../shared/http/auth.ts';
 import { ok, okSchema, paged, pagedSchema } from '../../shared/http/envelope.ts';
-import { createRateLimiter } from '../../shared/rate-limit.ts';
-import { systemResolver, type Resolver } from '../../shared/upstream/guard.ts';
-import { cachedResolver } from '../../shared/upstream/resolver-cache.ts';
-import { instanceAddressOf } from '../../shared/upstream/self-address.ts';
 import { readRequestBody } from '../../shared/http/foundation.ts';
-import { createHistoryWriter } from './history.ts';
-import { trackInFlightCalls } from './in-flight.ts';
+import type { InFlightCalls } from './in-flight.ts';
 import * as model from './model.ts';
 import * as Gateway from './service.ts';
 import * as Payments from '../payments/service.ts';
-import type { Metrics } from '../../shared/metrics.ts';
 
-export type GatewayModuleDeps = Payments.PaymentsDeps & { auth: ReturnType<typeof authPlugin>; metrics: Metrics; resolveHost?: Resolver; upstreamTlsCa?: string };
+/** `gatewayResolver` (DNS answers cached briefly), limiters, history and the call tracker: the app's runtime. */
+export type GatewayModuleDeps = Omit<Gateway.GatewayDeps, 'resolveHost' | 'self'> & {
+  instanceAddress: Gateway.GatewayDeps['self'];
+  auth: ReturnType<typeof authPlugin>;
+  gatewayResolver: Gateway.GatewayDeps['resolveHost'];
+  gatewayCalls: InFlightCalls;
+};
 
 /** The public gateway and the call history. */
 export function gatewayModule(deps: GatewayModuleDeps) {
-  const gw: Gateway.GatewayDeps = {
-    ...deps,
-    resolveHost: cachedResolver(deps.resolveHost ?? systemResolver, 10_000),
-    history: createHistoryWriter(deps.db.sqlite, {
-      onWriteError: (error, queued) =>
-        deps.logger.error('gateway history write failed; retrying', { queued, error: error instanceof Error ? error.message : String(error) }),
-    }),
-    buyerLimiter: createRateLimiter(deps.config.rate_limit_gateway_per_min, 60_000),
-    listingLimiter: createRateLimiter(deps.config.rate_limit_listing_per_min, 60_000),
-    self: instanceAddressOf(deps.config),
-  };
-  const inFlight = trackInFlightCalls(deps.db.sqlite);
+  const gw: Gateway.GatewayDeps = { ...deps, resolveHost: deps.gatewayResolver, self: deps.instanceAddress };
+  const inFlight = deps.gatewayCalls;
   return new Elysia({ prefix: '/api/v1', tags: ['gateway'] })
     .use(deps.auth)
     .onStop(() => gw.history.flush())

@@ -1,10 +1,10 @@
 /**
  * Read-only views of the gateway history for other modules (trust: review eligibility, score
- * events, listing usage stats). They take `CoreDeps`, not `GatewayDeps`: the write-behind queue is
- * reached through `flushHistoryOf`, so every reader sees calls answered a moment ago.
+ * events, listing usage stats). They take the core and the app's history writer, not `GatewayDeps`:
+ * each flushes the write-behind queue first, so every reader sees calls answered a moment ago.
  */
 import type { CoreDeps } from '../../shared/deps.ts';
-import { flushHistoryOf } from './history.ts';
+import type { HistoryDeps } from './history.ts';
 import type { GatewayStatus } from './schema.ts';
 
 /** Statuses where the seller was asked: they are the seller's outcomes (SPEC §4 step 6). */
@@ -27,16 +27,19 @@ export type GatewayOutcome = {
 const STATUS_LIST = SELLER_OUTCOME_STATUSES.map((s) => `'${s}'`).join(', ');
 
 /** Writes queued history rows now; call before any read of `gateway_requests` outside the gateway. */
-export function flushHistory(deps: CoreDeps): void {
-  flushHistoryOf(deps.db.sqlite);
+export function flushHistory(deps: HistoryDeps): void {
+  deps.history.flush();
 }
+
+/** What a reader of the gateway history needs. */
+export type HistoryReadDeps = CoreDeps & HistoryDeps;
 
 /**
  * The buyer's latest call on the listing that the seller answered 2xx since `sinceIso`; with
  * `paidOnly`, only a call that was paid for (amount > 0 under a relay request). Null when none.
  */
 export function findCompletedCall(
-  deps: CoreDeps,
+  deps: HistoryReadDeps,
   q: { buyerId: string; listingId: string; sinceIso: string; paidOnly: boolean },
 ): { id: string; createdAt: string } | null {
   flushHistory(deps);
@@ -53,7 +56,7 @@ export function findCompletedCall(
 }
 
 /** Seller outcomes recorded after history position `afterSeq`, oldest first, at most `limit`. */
-export function outcomesAfter(deps: CoreDeps, afterSeq: number, limit: number): GatewayOutcome[] {
+export function outcomesAfter(deps: HistoryReadDeps, afterSeq: number, limit: number): GatewayOutcome[] {
   flushHistory(deps);
   // rowid order is insertion order, so a row written late (batched, or a slow call) is never
   // behind the cursor, which a created_at cursor could not promise.
@@ -85,7 +88,7 @@ export type ListingUsage = { callsTotal: number; callsSucceeded: number; p50Late
  * seller never changes): history keeps no listing index, one B-tree fewer to update on every
  * gateway call, and asking per listing would read the seller's rows once per listing.
  */
-export function sellerListingsUsage(deps: CoreDeps, sellerId: string, latencySinceIso: string): Map<string, ListingUsage> {
+export function sellerListingsUsage(deps: HistoryReadDeps, sellerId: string, latencySinceIso: string): Map<string, ListingUsage> {
   flushHistory(deps);
   const { sqlite } = deps.db;
   const usage = new Map<string, ListingUsage>();

@@ -18,13 +18,16 @@ import type { GatewayRequestRow, GatewayStatus } from './schema.ts';
 
 
 export { getGatewayRequest, type GatewayRequestView, listGatewayRequests } from './history-queries.ts';
-export { drainGatewayCalls } from './in-flight.ts';
+export { createHistoryWriter, type HistoryDeps, type HistoryWriter } from './history.ts';
+export { trackInFlightCalls, type InFlightCalls } from './in-flight.ts';
 export {
-  findCompletedCall, historyPositionOf, outcomesAfter, sellerListingsUsage,
+  findCompletedCall, historyPositionOf, outcomesAfter, sellerListingsUsage, type HistoryReadDeps,
   SELLER_OUTCOME_STATUSES, type GatewayOutcome, type ListingUsage, type SellerOutcomeStatus,
 } from './outcomes.ts';
 
 export type GatewayDeps = Payments.PaymentsDeps & {
+  keyCache: Identity.KeyCache;
+  targetCache: Listings.TargetCache;
   metrics: Metrics;
   resolveHost: Resolver;
   history: HistoryWriter;

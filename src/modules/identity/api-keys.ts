@@ -1,5 +1,7 @@
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { iso } from '../../shared/clock.ts';
+import type { ChangeWatch } from '../../db/change-watch.ts';
+import { createCoherentCache, type CoherentCache } from '../../shared/coherent-cache.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { CommonErrors } from '../../shared/errors.ts';
 import { newId, randomToken } from '../../shared/ids.ts';
@@ -42,29 +44,41 @@ export function issueApiKey(deps: CoreDeps, profileId: string, name: string) {
   return { raw, key: keySummary(row) };
 }
 
+/**
+ * Resolved keys of one app, so an authenticated call costs no query. Revocation and profile
+ * changes forget their entries in this process at once; writes by another process or a CLI bump
+ * the `api_keys` generation and empty the cache within CHANGE_CHECK_INTERVAL_MS; entries also
+ * expire after KEY_CACHE_TTL_MS as a safety net.
+ */
+export type KeyCache = CoherentCache<AuthRow>;
+
+const KEY_CACHE_TTL_MS = 30_000;
+const KEY_CACHE_MAX = 100_000;
+
+export function createKeyCache(changes: ChangeWatch): KeyCache {
+  return createCoherentCache<AuthRow>({ generation: () => changes.current().apiKeys, ttlMs: KEY_CACHE_TTL_MS, maxEntries: KEY_CACHE_MAX });
+}
+
+/** What key resolution and revocation need: the core and this app's key cache. */
+export type KeyDeps = CoreDeps & { keyCache: KeyCache };
+
 /** Resolves `Authorization: Bearer am_k_…` to its caller, or throws 401. */
-export function authenticate(deps: CoreDeps, authorization: string | null | undefined): Caller {
+export function authenticate(deps: KeyDeps, authorization: string | null | undefined): Caller {
   if (!authorization) throw CommonErrors.authRequired();
   const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
   if (!match?.[1] || !match[1].startsWith(KEY_PREFIX)) throw CommonErrors.apiKeyInvalid();
   const hash = hashKey(match[1]);
   const now = deps.clock.now();
-  const cache = keyCacheOf(deps);
-  let entry = cache.get(hash);
-  if (!entry || Date.now() - entry.loadedAt > KEY_CACHE_TTL_MS) {
-    // Raw prepared statement: this runs on every authenticated request, gateway calls included.
-    const row = deps.db.sqlite
+  // Raw prepared statement: this runs on every authenticated request, gateway calls included.
+  const row = deps.keyCache.get(hash, () =>
+    deps.db.sqlite
       .query<AuthRow, [string]>(
         `SELECT k.id, k.profile_id, k.revoked_at, k.last_used_at, p.account_type, p.status
            FROM api_keys k JOIN profiles p ON p.id = k.profile_id WHERE k.key_hash = ?`,
       )
-      .get(hash);
-    if (!row) throw CommonErrors.apiKeyInvalid();
-    entry = { row, loadedAt: Date.now() };
-    if (cache.size >= KEY_CACHE_MAX) cache.clear();
-    cache.set(hash, entry);
-  }
-  const row = entry.row;
+      .get(hash),
+  );
+  if (!row) throw CommonErrors.apiKeyInvalid();
   if (row.revoked_at) throw CommonErrors.apiKeyRevoked();
   if (row.status !== 'active') throw IdentityErrors.profileSuspended();
   // Coarse last-used stamps keep the hot path free of a write per request.
@@ -75,27 +89,9 @@ export function authenticate(deps: CoreDeps, authorization: string | null | unde
   return { profileId: row.profile_id, accountType: row.account_type, keyId: row.id };
 }
 
-/**
- * Resolved keys per database, so an authenticated call costs no query. Revocation and profile
- * changes call `forgetCachedKeys` in this process (the server is the only writer), and entries
- * expire after KEY_CACHE_TTL_MS as a safety net. Only known keys are cached (unknown ones are
- * caller-chosen and would fill the map).
- */
-const KEY_CACHE_TTL_MS = 30_000;
-const KEY_CACHE_MAX = 100_000;
-const keyCaches = new WeakMap<object, Map<string, { row: AuthRow; loadedAt: number }>>();
-
-function keyCacheOf(deps: CoreDeps) {
-  let cache = keyCaches.get(deps.db.sqlite);
-  if (!cache) keyCaches.set(deps.db.sqlite, (cache = new Map()));
-  return cache;
-}
-
 /** Drops cached keys of a profile (all profiles when omitted): call after revoking a key or changing a profile's status. */
-export function forgetCachedKeys(deps: CoreDeps, profileId?: string): void {
-  const cache = keyCacheOf(deps);
-  if (profileId === undefined) return cache.clear();
-  for (const [hash, entry] of cache) if (entry.row.profile_id === profileId) cache.delete(hash);
+export function forgetCachedKeys(deps: KeyDeps, profileId?: string): void {
+  deps.keyCache.forgetWhere(profileId === undefined ? undefined : (row) => row.profile_id === profileId);
 }
 
 type AuthRow = {
@@ -111,7 +107,7 @@ export function listApiKeys(deps: CoreDeps, profileId: string): KeySummary[] {
   return deps.db.db.select().from(apiKeys).where(eq(apiKeys.profileId, profileId)).orderBy(desc(apiKeys.createdAt)).all().map(keySummary);
 }
 
-export function revokeApiKey(deps: CoreDeps, profileId: string, keyId: string): KeySummary {
+export function revokeApiKey(deps: KeyDeps, profileId: string, keyId: string): KeySummary {
   const { db } = deps.db;
   const key = db.select().from(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.profileId, profileId))).get();
   if (!key) throw IdentityErrors.apiKeyNotFound();

@@ -8,7 +8,7 @@ import * as Identity from './service.ts';
 export type ScoreSummary = { score: number; tier: string; verified: boolean; computed_at: string | null; stale: boolean };
 
 /** `scoreOf` comes from the trust module (which itself reads identity): passed in by app.ts, not imported. */
-export type IdentityDeps = CoreDeps & { auth: ReturnType<typeof authPlugin>; scoreOf: (profileId: string) => ScoreSummary };
+export type IdentityDeps = CoreDeps & { keyCache: Identity.KeyCache; auth: ReturnType<typeof authPlugin>; scoreOf: (profileId: string) => ScoreSummary };
 
 /** Wallet sign-in, registration, recovery, API keys and wallets. */
 export function identityModule(deps: IdentityDeps) {

@@ -10,7 +10,7 @@ import { IdentityErrors } from './errors.ts';
 import { type Profile, profiles } from './schema.ts';
 import { findWalletOwner, insertWallet, listWallets, walletSummary } from './wallets.ts';
 
-export { authenticate, forgetCachedKeys, listApiKeys, revokeApiKey, type Caller } from './api-keys.ts';
+export { authenticate, createKeyCache, forgetCachedKeys, listApiKeys, revokeApiKey, type Caller, type KeyCache, type KeyDeps } from './api-keys.ts';
 export { createChallenge, type ChallengePurpose } from './challenges.ts';
 export { defaultPayoutWallet, getWallet, linkWallet, listWallets, updateWallet, walletSummary } from './wallets.ts';
 export { parseWalletAddress } from '../../shared/wallet-address.ts';

@@ -12,12 +12,11 @@ import { sendSignedCall } from '../../shared/upstream/send-signed.ts';
 import { recordEndpointTest } from './endpoint-tests.ts';
 import { endpointRow, hostOf, newSigningSecret, open, previousInGrace, seal, secretPrefixOf, setPrivateUrl, vetForSave } from './endpoint-store.ts';
 import { ListingErrors } from './errors.ts';
-import { getGatewayTarget } from './gateway-target.ts';
+import { forgetGatewayTarget, getGatewayTarget, type TargetDeps } from './gateway-target.ts';
 import type { EndpointMetadata, UpdateEndpointInput } from './model.ts';
 import { listingGatewayEndpoints, type GatewayEndpoint } from './schema.ts';
 import { requireOwnedListing } from './store.ts';
-import { forgetGatewayTarget } from './target-cache.ts';
-import { UPSTREAM_FAILURE_CODES } from '../../shared/upstream/failure-codes.ts';
+import { SELLER_ANSWER_CODES, UPSTREAM_FAILURE_CODES } from '../../shared/upstream/failure-codes.ts';
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Visible ASCII with inner spaces: no CR/LF (header injection), no NUL, nothing a proxy would fold.
@@ -106,12 +105,12 @@ function authChange(input: UpdateEndpointInput, current: GatewayEndpoint): AuthC
 }
 
 /** Applies any subset of the endpoint settings; replies with safe metadata and warnings. */
-export async function updateEndpoint(deps: CoreDeps, ownerId: string, idOrSlug: string, input: UpdateEndpointInput) {
+export async function updateEndpoint(deps: TargetDeps, ownerId: string, idOrSlug: string, input: UpdateEndpointInput) {
   const listing = requireOwnedListing(deps, ownerId, idOrSlug);
   authChange(input, requireEndpoint(deps, listing.id)); // validate before the (slow) URL check
   const warnings = input.private_endpoint_url === undefined ? [] : await vetForSave(deps, input.private_endpoint_url);
   const row = immediate(deps.db.sqlite, () => {
-    forgetGatewayTarget(deps.db.sqlite, listing.id);
+    forgetGatewayTarget(deps, listing.id);
     const current = requireEndpoint(deps, listing.id);
     const now = iso(deps.clock.now());
     const change = authChange(input, current);
@@ -144,7 +143,7 @@ function classify(outcome: UpstreamOutcome): TestResult {
     return { ok: false, status: outcome.status ?? null, latencyMs: outcome.latencyMs, json: false, errorCode: UPSTREAM_FAILURE_CODES[outcome.reason] };
   }
   const ok = outcome.status >= 200 && outcome.status < 300;
-  const errorCode = ok ? null : outcome.status >= 500 ? 'UPSTREAM_ERROR' : 'UPSTREAM_REJECTED';
+  const errorCode = ok ? null : outcome.status >= 500 ? SELLER_ANSWER_CODES.serverError : SELLER_ANSWER_CODES.rejected;
   return { ok, status: outcome.status, latencyMs: outcome.latencyMs, json: true, errorCode };
 }
 
@@ -155,7 +154,7 @@ function classify(outcome: UpstreamOutcome): TestResult {
  * listing's status when the test started). Failures are results, not errors; their codes are
  * generic so nothing about the seller's network shows.
  */
-export async function testEndpoint(deps: CoreDeps, ownerId: string, idOrSlug: string) {
+export async function testEndpoint(deps: TargetDeps, ownerId: string, idOrSlug: string) {
   const listing = requireOwnedListing(deps, ownerId, idOrSlug);
   const row = requireEndpoint(deps, listing.id);
   const url = open(deps, 'private_url', listing.id, row.privateUrl);
@@ -211,10 +210,10 @@ export async function testEndpoint(deps: CoreDeps, ownerId: string, idOrSlug: st
  * signing `X-Crochet-Signature-Previous` and `-Previous-V2` for `graceSeconds` (0: dropped at once). Only one
  * previous secret is kept: rotating again during a grace period retires the older one.
  */
-export function rotateSigningSecret(deps: CoreDeps, ownerId: string, idOrSlug: string, graceSeconds: number) {
+export function rotateSigningSecret(deps: TargetDeps, ownerId: string, idOrSlug: string, graceSeconds: number) {
   const listing = requireOwnedListing(deps, ownerId, idOrSlug);
   return immediate(deps.db.sqlite, () => {
-    forgetGatewayTarget(deps.db.sqlite, listing.id);
+    forgetGatewayTarget(deps, listing.id);
     const row = requireEndpoint(deps, listing.id);
     const now = deps.clock.now();
     const nowIso = iso(now);

@@ -1,7 +1,8 @@
+import type { ChangeWatch } from '../../db/change-watch.ts';
+import { createCoherentCache, type CoherentCache } from '../../shared/coherent-cache.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { open } from './endpoint-store.ts';
 import type { ListingStatus, PricingModel } from './schema.ts';
-import { cachedTarget } from './target-cache.ts';
 
 /** A listing's endpoint, secrets opened, in the shape a signed call is sent with. */
 export type GatewayEndpointTarget = {
@@ -42,15 +43,38 @@ type TargetRow = {
 };
 
 /**
- * Everything the gateway needs to forward one call, secrets opened in memory; null when the
- * listing does not exist. Cached per listing (target-cache.ts): under load even one indexed query
- * per call cost the gateway a fifth of its throughput; writes forget the entry, and the grace
- * period's end is decided per call. Both shapes (with and without the previous secret) are built
- * once at load, so a call allocates nothing here. Throws `VaultError` if a value does not open
- * (wrong master key): an operator problem, rendered as a 500.
+ * Decrypted gateway targets of one app, so a gateway call costs no query and no decryption (under
+ * load even one indexed query per call cost the gateway a fifth of its throughput). Every write to
+ * a listing or its endpoint here forgets its entry at once; writes by another process or a CLI
+ * bump the `gateway_targets` generation and empty the cache within CHANGE_CHECK_INTERVAL_MS;
+ * entries also expire after TARGET_TTL_MS as a safety net.
  */
-export function getGatewayTarget(deps: CoreDeps, listingId: string): GatewayTarget | null {
-  const cached = cachedTarget(deps.db.sqlite, listingId, () => loadGatewayTarget(deps, listingId));
+export type TargetCache = CoherentCache<LoadedTarget>;
+
+const TARGET_TTL_MS = 10_000;
+const MAX_TARGETS = 50_000;
+
+export function createTargetCache(changes: ChangeWatch): TargetCache {
+  return createCoherentCache<LoadedTarget>({ generation: () => changes.current().gatewayTargets, ttlMs: TARGET_TTL_MS, maxEntries: MAX_TARGETS });
+}
+
+/** What reading or changing a listing's gateway target needs: the core and this app's target cache. */
+export type TargetDeps = CoreDeps & { targetCache: TargetCache };
+
+/** Call after any change to a listing or its endpoint made through this app. */
+export function forgetGatewayTarget(deps: TargetDeps, listingId: string): void {
+  deps.targetCache.forget(listingId);
+}
+
+/**
+ * Everything the gateway needs to forward one call, secrets opened in memory; null when the
+ * listing does not exist. Cached per listing (`TargetCache`); the grace period's end is decided
+ * per call. Both shapes (with and without the previous secret) are built once at load, so a call
+ * allocates nothing here. Throws `VaultError` if a value does not open (wrong master key): an
+ * operator problem, rendered as a 500.
+ */
+export function getGatewayTarget(deps: TargetDeps, listingId: string): GatewayTarget | null {
+  const cached = deps.targetCache.get(listingId, () => loadGatewayTarget(deps, listingId));
   if (!cached) return null;
   // The grace period ends by the clock, not by a write: decide it per call.
   return cached.inGrace !== null && deps.clock.now().getTime() < cached.graceEndsAtMs ? cached.inGrace : cached.current;

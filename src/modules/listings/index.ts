@@ -7,7 +7,7 @@ import * as Identity from '../identity/service.ts';
 import * as model from './model.ts';
 import * as Listings from './service.ts';
 
-export type ListingsDeps = CoreDeps & { auth: ReturnType<typeof authPlugin> };
+export type ListingsDeps = CoreDeps & { auth: ReturnType<typeof authPlugin>; keyCache: Identity.KeyCache; targetCache: Listings.TargetCache };
 
 /**
  * Categories, listings and their gateway endpoints.

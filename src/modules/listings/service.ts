@@ -15,11 +15,11 @@ import type { CreateListingInput, PatchListingInput } from './model.ts';
 import { categories, listings, type ListingStatus, type PricingModel } from './schema.ts';
 import { uniqueSlug, slugify } from './slug.ts';
 import { findListing, presentListing, requireOwnedListing } from './store.ts';
-import { forgetGatewayTarget } from './target-cache.ts';
+import { forgetGatewayTarget, type TargetDeps } from './gateway-target.ts';
 
 export { createListingChallenge } from './challenges.ts';
 export { MAX_TIMEOUT_MS as MAX_UPSTREAM_TIMEOUT_MS } from './model.ts';
-export { getGatewayTarget, type GatewayTarget } from './gateway-target.ts';
+export { createTargetCache, getGatewayTarget, type GatewayTarget, type TargetCache, type TargetDeps } from './gateway-target.ts';
 export { getEndpointMetadata, rotateSigningSecret, testEndpoint, updateEndpoint } from './endpoint.ts';
 export { endpointTestPositionOf, endpointTestsAfter, type EndpointTestRecord } from './endpoint-tests.ts';
 export { providerScore, tierOf, VERIFIED_MIN_SCORE } from './provider.ts';
@@ -124,7 +124,7 @@ export function getListing(deps: CoreDeps, idOrSlug: string, viewerId?: string |
 }
 
 /** Owner update of any listing field, status moves included; a new private URL is vetted again. */
-export async function updateListing(deps: CoreDeps, ownerId: string, idOrSlug: string, input: PatchListingInput) {
+export async function updateListing(deps: TargetDeps, ownerId: string, idOrSlug: string, input: PatchListingInput) {
   const current = requireOwnedListing(deps, ownerId, idOrSlug);
   const categoryId = input.category === undefined ? undefined : categoryIdOf(deps, input.category);
   const model = input.pricing_model ?? current.pricing_model;
@@ -157,6 +157,6 @@ export async function updateListing(deps: CoreDeps, ownerId: string, idOrSlug: s
       .where(eq(listings.id, current.id))
       .run();
   });
-  forgetGatewayTarget(deps.db.sqlite, current.id);
+  forgetGatewayTarget(deps, current.id);
   return { ...getListing(deps, current.id, ownerId), warnings };
 }

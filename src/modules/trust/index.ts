@@ -1,36 +1,18 @@
 import { Elysia } from 'elysia';
-import type { CoreDeps } from '../../shared/deps.ts';
 import type { authPlugin } from '../../shared/http/auth.ts';
 import { jsonBody, ok, okSchema, paged, pagedSchema } from '../../shared/http/envelope.ts';
 import * as model from './model.ts';
 import * as Trust from './service.ts';
 
-export type TrustDeps = CoreDeps & { auth: ReturnType<typeof authPlugin> };
+export type TrustDeps = Trust.TrustServiceDeps & { auth: ReturnType<typeof authPlugin> };
 
 /**
- * Reviews, agent profiles with their Crochet Score, and the recompute: on a schedule while the
- * server listens, and on demand through the internal route (for an external cron).
+ * Reviews, agent profiles with their Crochet Score, and the recompute on demand through the
+ * internal route (for an external cron); app.ts also schedules it while the server listens.
  */
 export function trustModule(deps: TrustDeps) {
-  let timer: ReturnType<typeof setInterval> | null = null;
-  const scheduled = () => {
-    try {
-      const result = Trust.recomputeScores(deps);
-      deps.logger.info('scores recomputed', { ...result });
-    } catch (error) {
-      deps.logger.error('score recompute failed', { error: error instanceof Error ? error.message : String(error) });
-    }
-  };
-
   return new Elysia({ prefix: '/api/v1', tags: ['trust'] })
     .use(deps.auth)
-    .onStart(() => {
-      timer ??= setInterval(scheduled, Trust.RECOMPUTE_INTERVAL_MS);
-    })
-    .onStop(() => {
-      if (timer) clearInterval(timer);
-      timer = null;
-    })
     .post(
       '/reviews/:listingId',
       ({ caller, params, body, set }) => {

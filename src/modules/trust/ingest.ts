@@ -140,7 +140,7 @@ function ingestLog<R>(deps: CoreDeps, log: Log<R>): { inserted: number; listingI
  * Turns gateway outcomes recorded since the last run into score events. Returns how many events
  * were new and which listings had new outcomes (their usage stats need a refresh).
  */
-export function ingestGatewayOutcomes(deps: CoreDeps): { inserted: number; listingIds: Set<string> } {
+export function ingestGatewayOutcomes(deps: Gateway.HistoryReadDeps): { inserted: number; listingIds: Set<string> } {
   return ingestLog<Gateway.GatewayOutcome>(deps, {
     source: GATEWAY_SOURCE,
     rowsAfter: (position, limit) => Gateway.outcomesAfter(deps, position, limit),

@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { immediate } from '../../db/tx.ts';
-import type { CoreDeps } from '../../shared/deps.ts';
 import * as Gateway from '../gateway/service.ts';
 import * as Listings from '../listings/service.ts';
 import { gatherEvidence, type ProfileEvidence } from './evidence.ts';
@@ -54,7 +53,7 @@ export function scoreAll(evidence: Map<string, ProfileEvidence>, now: Date): Map
 const hashInputs = (inputs: ScoreInputs) => createHash('sha256').update(JSON.stringify(inputs)).digest('hex');
 
 /** Runs a full recompute (see the file comment). Synchronous; each batch of writes is one short transaction. */
-export function recomputeScores(deps: CoreDeps): RecomputeResult {
+export function recomputeScores(deps: Gateway.HistoryReadDeps): RecomputeResult {
   const started = performance.now();
   const now = deps.clock.now();
   const computedAt = now.toISOString();

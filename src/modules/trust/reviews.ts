@@ -55,7 +55,7 @@ const isUniqueViolation = (error: unknown) => error instanceof Error && /UNIQUE 
  * the listing is paid) in the last REVIEW_WINDOW_DAYS days.
  */
 export function postReview(
-  deps: CoreDeps,
+  deps: Gateway.HistoryReadDeps,
   caller: { profileId: string; accountType: string },
   listingIdOrSlug: string,
   input: ReviewInput,

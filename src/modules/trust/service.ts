@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { CommonErrors } from '../../shared/errors.ts';
+import * as Gateway from '../gateway/service.ts';
 import * as Identity from '../identity/service.ts';
 import { TrustErrors } from './errors.ts';
 import { classify } from './formula.ts';
@@ -14,6 +15,9 @@ import type { ScoreSnapshot } from './schema.ts';
 export { classify, computeScore, type ScoreInputs, type ScoreResult } from './formula.ts';
 export { recomputeScores, type RecomputeResult } from './recompute.ts';
 export { listReviews, postReview, REVIEW_WINDOW_DAYS } from './reviews.ts';
+
+/** What the trust services need: the core, and the gateway history writer (readers flush it first). */
+export type TrustServiceDeps = Gateway.HistoryReadDeps;
 
 /** The in-process schedule recomputes this often while the server listens. */
 export const RECOMPUTE_INTERVAL_MS = 5 * 60_000;

@@ -13,3 +13,6 @@ export const UPSTREAM_FAILURE_CODES: Readonly<Record<UpstreamFailureReason, stri
   not_json: 'UPSTREAM_INVALID_RESPONSE',
   too_deep: 'UPSTREAM_JSON_TOO_DEEP',
 };
+
+/** Codes for a seller that answered, but not with a success: 5xx, and 4xx (passed through by the gateway). */
+export const SELLER_ANSWER_CODES = { serverError: 'UPSTREAM_ERROR', rejected: 'UPSTREAM_REJECTED' } as const;
