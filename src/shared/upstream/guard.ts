@@ -62,7 +62,7 @@ const ADDRESS_LABELS: Record<UnsafeReason, string> = {
   documentation: 'documentation',
 };
 
-function refuse(reason: RefusalReason, message: string): AppError {
+export function refuse(reason: RefusalReason, message: string): AppError {
   return new AppError(422, 'UNSAFE_ENDPOINT_URL', message, {
     details: { reason },
     recovery: recover.fixRequest(
