@@ -61,7 +61,7 @@ export function listingsModule(deps: ListingsDeps) {
         const page = Listings.searchListings(deps, query);
         return paged(page.items, page.page, page.limit, page.total);
       },
-      { query: model.searchQuery, response: pagedSchema(model.listingSchema), detail: op('searchListings', 'Search active listings', { description: 'Public. Free-text search with filters; without sort, results come by relevance.' }) },
+      { query: model.searchQuery, response: pagedSchema(model.listingSchema), detail: op('searchListings', 'Search active listings', { description: 'Public. Free-text search with filters; without sort, results come by relevance.', errors: errorsOf(ListingErrors, { only: ['unknownCategory'] }) }) },
     )
     .get(
       '/me/listings',
