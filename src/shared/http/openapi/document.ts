@@ -104,6 +104,8 @@ function finish(operation: Operation, method: string, options: OpenApiOptions): 
   const { [X_ERRORS]: _errors, [X_AUTH]: _auth, [X_AUTH_LIMIT]: limited, [X_EXAMPLES]: _examples, [X_PARAMETERS]: _parameters, [X_RESPONSES]: _responses, [X_REQUEST_BODY]: _body, ...rest } = operation;
   return {
     ...rest,
+    // Generators put the description in the method's doc comment: never leave it empty.
+    description: (operation.description as string | undefined) ?? operation.summary,
     ...(requestBody ? { requestBody } : {}),
     ...(parameters.length ? { parameters } : {}),
     security: (operation.security as unknown[] | undefined) ?? [],
