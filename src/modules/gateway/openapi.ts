@@ -107,8 +107,8 @@ export const gatewayCallDetail = op('callListing', 'Call a listing: the JSON bod
     200: { description: "The seller's reply (any 2xx status the seller chose).", headers: requestIdHeader, content: json(sellerReply, { temperature_c: 19.5, sky: 'clear' }) },
     202: { description: 'Payment seen but not final: retry the same request after retry_after_seconds.', headers: requestIdHeader, content: json(paymentPendingSchema) },
     402: { description: 'Pay first (or the payment presented does not pay for this call).', headers: requestIdHeader, content: json(paymentRequiredSchema) },
-    default: { description: "The seller's own 4xx reply, passed through with its status.", headers: requestIdHeader, content: json(sellerReply) },
   },
-  // The drift check lets a reply that is not a Crochet envelope stand for the seller's own.
-  extra: { 'x-seller-replies': true },
+  // The seller's own 4xx replies pass through with any status and body: said here rather than as a
+  // `default` response, which would make a generated client's error type `unknown`.
+  extra: { 'x-seller-replies': "The seller's own 2xx and 4xx replies pass through with their status and JSON body (not the Error envelope)." },
 });
