@@ -30,6 +30,23 @@ async function tsc(project: string) {
   return { code: await proc.exited, output: out + err };
 }
 
+// The shape of the fixture's runFlow, restated: the fixture itself compiles only next to the generated types.
+type RunFlow = (deps: {
+  baseUrl: string;
+  wallet: { address: string; sign(message: string): Promise<string> };
+  solvePow(challenge: string, difficulty: number): string;
+  pay(route: { pay_to: string; amount_atomic: string }): Promise<string>;
+  search: string;
+}) => Promise<{
+  apiKey: string;
+  freeReply: unknown;
+  first: { code: string; nextAction?: string; payment: { relay_request_id: string; amount_atomic: string } };
+  paidReply: unknown;
+  requestId: string | null;
+  entries: { relay_request_id: string | null; amount_micro_usd: number }[];
+  total: number;
+}>;
+
 /**
  * openapi-typescript drives the TypeScript 5 compiler API, which TypeScript 7 (the repo's) no longer
  * has. A copy of the generator in the work folder resolves `typescript` to the typescript5 alias
@@ -88,7 +105,7 @@ test('the generated client type-checks under tsc --strict, and misuse of it does
 test('the generated client registers, lists, makes a free call, pays for a paid call from the typed 402, and reads the ledger', async () => {
   const account = m.chain.accounts[3]!;
   await m.usdc.mint(account.address, 1_000_000_000n);
-  const { runFlow } = (await import(join(DIR, 'flow.ts'))) as typeof import('../fixtures/openapi-client/flow.ts');
+  const { runFlow } = (await import(join(DIR, 'flow.ts'))) as { runFlow: RunFlow };
   const result = await runFlow({
     baseUrl,
     wallet: evmWallet(account.privateKey),
