@@ -90,5 +90,7 @@ export const keySchema = z.object({
   revoked_at: z.string().nullable(),
 }).meta({ id: 'ApiKey', description: 'An API key, without its secret (shown only when created).' });
 export const createKeyBody = z.object({ name: text(80).default('api key').describe('A label for the key.') });
-export const createdKeySchema = keySchema.extend({ api_key: z.string(), authorization_header: z.string() });
+export const createdKeySchema = keySchema
+  .extend({ api_key: z.string(), authorization_header: z.string() })
+  .meta({ id: 'CreatedApiKey', description: 'A new API key with its secret, shown this once.' });
 export const idParams = z.object({ id: z.string().min(1).max(64).describe('The id.') });

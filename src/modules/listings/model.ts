@@ -192,7 +192,9 @@ export const endpointMetadataSchema = z.object({
 export type EndpointMetadata = z.infer<typeof endpointMetadataSchema>;
 
 const warnings = z.array(z.string());
-export const createdListingSchema = listingSchema.extend({ gateway_endpoint: createdEndpointSchema, warnings });
+export const createdListingSchema = listingSchema
+  .extend({ gateway_endpoint: createdEndpointSchema, warnings })
+  .meta({ id: 'CreatedListing', description: 'The new listing, with its endpoint and signing secret (shown this once).' });
 export const patchedListingSchema = listingSchema.extend({ warnings });
 export const updatedEndpointSchema = endpointMetadataSchema.extend({ warnings });
 
