@@ -3,7 +3,7 @@ import type { AnyElysia } from 'elysia';
 import { z } from 'zod';
 import { CommonErrors } from '../../errors.ts';
 import { errorSchema, paginationSchema } from '../envelope.ts';
-import { type ErrorCode, errorOf, groupByStatus } from './error-codes.ts';
+import { type ErrorCode, errorOf, errorsOf, groupByStatus } from './error-codes.ts';
 import { type JsonSchema, zodConverter } from './json-schema.ts';
 import { type OperationExamples, SECURITY_SCHEMES, X_AUTH, X_AUTH_LIMIT, X_ERRORS, X_EXAMPLES, X_PARAMETERS, X_REQUEST_BODY, X_RESPONSES } from './operation.ts';
 
@@ -24,7 +24,8 @@ const ERROR_REF = { $ref: '#/components/schemas/Error' };
 /** Codes every route shares, by what the route takes. */
 const COMMON = {
   any: [errorOf(CommonErrors.internal)],
-  body: [errorOf(CommonErrors.invalidJson), errorOf(CommonErrors.payloadTooLarge)],
+  // Whatever the body parsing layer refuses (400/413 of CommonErrors), including codes added later.
+  body: errorsOf(CommonErrors).filter((e) => e.status === 400 || e.status === 413),
   validated: [errorOf(CommonErrors.validation)],
   agentKey: [errorOf(CommonErrors.authRequired), errorOf(CommonErrors.apiKeyInvalid), errorOf(CommonErrors.apiKeyRevoked), errorOf(CommonErrors.agentsOnly), errorOf(CommonErrors.rateLimited)],
   authLimit: [errorOf(CommonErrors.rateLimited)],
