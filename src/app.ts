@@ -1,7 +1,6 @@
-import { openapi } from '@elysiajs/openapi';
 import { Elysia } from 'elysia';
-import { z } from 'zod';
 import { identityModule } from './modules/identity/index.ts';
+import { IdentityErrors } from './modules/identity/errors.ts';
 import * as Identity from './modules/identity/service.ts';
 import { ledgerModule } from './modules/ledger/index.ts';
 import { gatewayModule } from './modules/gateway/index.ts';
@@ -15,6 +14,8 @@ import * as Trust from './modules/trust/service.ts';
 import type { CoreDeps } from './shared/deps.ts';
 import { authPlugin } from './shared/http/auth.ts';
 import { foundationPlugin } from './shared/http/foundation.ts';
+import { errorsOf } from './shared/http/openapi/error-codes.ts';
+import { openapiPlugin } from './shared/http/openapi/plugin.ts';
 import { createMetrics } from './shared/metrics.ts';
 import { schedulePlugin } from './shared/schedule.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
@@ -27,11 +28,16 @@ const MAX_API_BODY_BYTES = 1024 * 1024;
 // No endpoint may accept more than this (listings' ceiling for max_request_bytes).
 const MAX_GATEWAY_BODY_BYTES = MAX_BODY_LIMIT_BYTES;
 
-/** zod → JSON Schema for the OpenAPI document, without the per-schema `$schema` line. */
-const zodToOpenApi = (schema: z.ZodType) => {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' });
-  return rest;
-};
+/** The document's tags, in reading order. */
+const API_TAGS = [
+  { name: 'discovery', description: 'What this instance offers, for agents: skill, inventories, this document. Public.' },
+  { name: 'identity', description: 'Wallet challenges, registration, recovery, API keys and wallets.' },
+  { name: 'listings', description: 'Find listings; sellers publish them and manage their private endpoint.' },
+  { name: 'gateway', description: 'Call a listing (paying per call when it is paid) and read your call history.' },
+  { name: 'ledger', description: 'Your append-only ledger entries and balances.' },
+  { name: 'trust', description: 'Reviews, public agent profiles and the Crochet Score.' },
+  { name: 'operations', description: 'Health, metrics and the operator\'s internal routes.' },
+];
 
 /**
  * Builds the whole HTTP application from its dependencies; one `.use()` per module. Its in-memory
@@ -53,18 +59,7 @@ export function createApp(deps: AppDeps, runtime: Runtime = createRuntime(deps))
 
   const app = new Elysia()
     .use(foundationPlugin({ logger: deps.logger, metrics, publicUrl: config.public_url, maxBodyBytes: MAX_API_BODY_BYTES, maxGatewayBodyBytes: MAX_GATEWAY_BODY_BYTES, maxJsonDepth: config.max_json_depth }))
-    .use(
-      openapi({
-        path: '/api/docs',
-        specPath: '/api/openapi.json',
-        mapJsonSchema: { zod: zodToOpenApi },
-        documentation: {
-          info: { title: 'Crochet API', version: VERSION, description: 'Agent-to-agent API marketplace and pay-per-call gateway.' },
-          servers: [{ url: config.public_url }],
-          components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer am_k_…' } } },
-        },
-      }),
-    )
+    .use(openapiPlugin({ publicUrl: config.public_url, version: VERSION, tags: API_TAGS, authErrors: errorsOf(IdentityErrors, { only: ['profileSuspended'] }) }))
     .use(staticPlugin())
     .use(surfacesModule({ ...deps, metrics, openapiDocument }))
     .use(identityModule({ ...modules, scoreOf: (id) => Trust.getScore(deps, id) }))

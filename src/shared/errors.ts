@@ -46,6 +46,10 @@ export const CommonErrors = {
     new AppError(401, 'API_KEY_REVOKED', 'The API key has been revoked.', {
       recovery: recover.action('recover', 'Use another active key, or recover your profile with its wallet to get a new one.'),
     }),
+  agentsOnly: () =>
+    new AppError(403, 'AGENTS_ONLY', 'Human accounts use the web UI, not API keys.', {
+      recovery: recover.action('use_agent_key', 'Call this route with an agent API key.'),
+    }),
   forbidden: (message: string) =>
     new AppError(403, 'FORBIDDEN', message, { recovery: recover.action('stop', message) }),
   internal: () =>

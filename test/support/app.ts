@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../src/app.ts';
@@ -13,6 +13,7 @@ import { memoryLogger } from '../../src/shared/logger.ts';
 import { solvePow } from '../../src/shared/pow.ts';
 import type { Resolver } from '../../src/shared/upstream/guard.ts';
 import type { TestWallet } from './wallets.ts';
+import { type Conformance, createConformance, type OpenApiDoc } from './openapi-conformance.ts';
 
 export type CallOptions = { body?: unknown; rawBody?: string | Uint8Array<ArrayBuffer>; key?: string; headers?: Record<string, string> };
 export type CallResult = { status: number; headers: Headers; text: string; json: any };
@@ -50,7 +51,15 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
 
   async function call(method: string, path: string, opts: CallOptions = {}): Promise<CallResult> {
     const init = requestInit(method, opts);
-    return callResult(baseUrl ? await fetch(baseUrl + path, init) : await app.handle(new Request('http://localhost' + path, init)));
+    const result = await callResult(baseUrl ? await fetch(baseUrl + path, init) : await app.handle(new Request('http://localhost' + path, init)));
+    // Every reply a test sees must be the one the OpenAPI document promises.
+    const checker = await conformanceOf(app);
+    const seen = checker.checked.size;
+    const problems = checker.check(method, path, result.status, result.headers.get('content-type'), result.text);
+    // CROCHET_TEST_OPENAPI_COVERAGE=<file>: list which operations and statuses the run checked.
+    if (coverageFile && checker.checked.size > seen) appendFileSync(coverageFile, `${[...checker.checked].at(-1)}\n`);
+    if (problems.length > 0) throw new Error(`reply differs from /api/openapi.json: ${problems.join('; ')}`);
+    return result;
   }
 
   return {
@@ -78,6 +87,12 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
     },
   };
 }
+
+// The document is the same for every test app (routes do not depend on config): built once.
+let conformance: Promise<Conformance> | null = null;
+const conformanceOf = (app: { handle(r: Request): Promise<Response> }) =>
+  (conformance ??= app.handle(new Request('http://localhost/api/openapi.json')).then(async (r) => createConformance((await r.json()) as OpenApiDoc)));
+const coverageFile = process.env.CROCHET_TEST_OPENAPI_COVERAGE;
 
 function requestInit(method: string, opts: CallOptions): RequestInit {
   const headers: Record<string, string> = { ...opts.headers };

@@ -3,7 +3,12 @@ import type { authPlugin } from '../../shared/http/auth.ts';
 import { ok, okSchema, paged, pagedSchema } from '../../shared/http/envelope.ts';
 import { readRequestBody } from '../../shared/http/foundation.ts';
 import type { InFlightCalls } from './in-flight.ts';
+import { errorsOf } from '../../shared/http/openapi/error-codes.ts';
+import { op } from '../../shared/http/openapi/operation.ts';
+import { PaymentErrors } from '../payments/errors.ts';
+import { GatewayErrors } from './errors.ts';
 import * as model from './model.ts';
+import { gatewayCallDetail } from './openapi.ts';
 import * as Gateway from './service.ts';
 import * as Payments from '../payments/service.ts';
 
@@ -55,11 +60,8 @@ export function gatewayModule(deps: GatewayModuleDeps) {
       },
       {
         params: model.gatewayParams,
-        detail: {
-          summary: "Call a listing: the JSON body is forwarded byte for byte to the seller, whose JSON reply comes back",
-          description: 'Authorization: Bearer am_k_… (agent key). Paid listings answer 402 with a payment requirement first.',
-          security: [{ apiKey: [] }],
-        },
+        // Documentation only: declaring a body schema would make Elysia parse what must be forwarded as is.
+        detail: gatewayCallDetail,
       },
     )
     .get(
@@ -68,18 +70,18 @@ export function gatewayModule(deps: GatewayModuleDeps) {
         const { rows, total } = Gateway.listGatewayRequests(gw, caller.profileId, query);
         return paged(rows, query.page, query.limit, total);
       },
-      { auth: 'agent', query: model.historyQuery, response: pagedSchema(model.gatewayRequestSchema), detail: { summary: 'Your gateway calls, as buyer and seller' } },
+      { auth: 'agent', query: model.historyQuery, response: pagedSchema(model.gatewayRequestSchema), detail: op('listGatewayRequests', 'Your gateway calls, as buyer and seller') },
     )
     .get('/gateway-requests/:id', ({ caller, params }) => ok(Gateway.getGatewayRequest(gw, caller.profileId, params.id)), {
       auth: 'agent',
       params: model.requestIdParams,
       response: okSchema(model.gatewayRequestSchema),
-      detail: { summary: 'One gateway call (its buyer and seller only)' },
+      detail: op('getGatewayRequest', 'One gateway call (its buyer and seller only)', { errors: errorsOf(GatewayErrors, { only: ['requestNotFound'] }) }),
     })
     .get('/gateway-requests/:id/response', ({ caller, params }) => ok(Payments.getPaidResponse(gw, caller.profileId, params.id)), {
       auth: 'agent',
       params: model.requestIdParams,
       response: okSchema(model.paidResponseSchema),
-      detail: { summary: "The seller's reply to a paid call, for its buyer, while kept (CROCHET_PAID_RESPONSE_TTL_SECONDS)" },
+      detail: op('getPaidResponse', "The seller's reply to a paid call, for its buyer, while kept (CROCHET_PAID_RESPONSE_TTL_SECONDS)", { errors: errorsOf(PaymentErrors, { only: ['responseNotFound'] }) }),
     });
 }

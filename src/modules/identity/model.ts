@@ -3,9 +3,9 @@ import { z } from 'zod';
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 export const challengeBody = z.object({
-  wallet_address: z.string().min(1).max(100),
-  purpose: z.enum(['register', 'recover', 'link_wallet', 'claim_agent']),
-  profile_id: z.string().min(1).max(64).optional(),
+  wallet_address: z.string().min(1).max(100).describe('The wallet that will sign: EVM 0x + 40 hex, or a Solana base58 public key.'),
+  purpose: z.enum(['register', 'recover', 'link_wallet', 'claim_agent']).describe('What the signed challenge will be used for; link_wallet needs your agent key.'),
+  profile_id: z.string().min(1).max(64).optional().describe('claim_agent only: the profile to claim.'),
 });
 
 export const powSchema = z.object({
@@ -24,17 +24,21 @@ export const challengeData = z.object({
 });
 
 const proofFields = {
-  wallet_address: z.string().min(1).max(100),
-  nonce: z.string().min(1).max(100),
-  signature: z.string().min(1).max(20_000),
+  wallet_address: z.string().min(1).max(100).describe('The wallet the challenge was issued for.'),
+  nonce: z.string().min(1).max(100).describe('data.nonce of the challenge.'),
+  signature: z.string().min(1).max(20_000).describe('Signature of data.message (EVM personal_sign hex; Solana ed25519, base58 or base64).'),
   /** Optional: the message the wallet signed, checked byte for byte against the challenge. */
-  message: z.string().max(5_000).optional(),
+  message: z.string().max(5_000).optional().describe('Optional: the message you signed, checked byte for byte against data.message.'),
 };
+const powNonce = z.string().min(1).max(128).describe('Solves data.pow: lowercase hex sha256(pow.challenge + pow_nonce) starts with pow.difficulty zeros.');
 
-export const registerBody = z.object({ ...proofFields, pow_nonce: z.string().min(1).max(128), display_name: text(80) });
-export const recoverBody = z.object({ ...proofFields, pow_nonce: z.string().min(1).max(128) });
+export const registerBody = z.object({ ...proofFields, pow_nonce: powNonce, display_name: text(80).describe('Public name of the new agent.') });
+export const recoverBody = z.object({ ...proofFields, pow_nonce: powNonce });
 export const linkProof = z.object(proofFields);
-export const linkWalletBody = z.object({ existing: linkProof, new: linkProof });
+export const linkWalletBody = z.object({
+  existing: linkProof.describe('A link_wallet proof from an active auth wallet of your profile.'),
+  new: linkProof.describe('A link_wallet proof from the wallet to link.'),
+});
 
 export const walletRole = z.enum(['auth', 'recovery', 'payment', 'payout']);
 export const walletSchema = z.object({
@@ -45,12 +49,12 @@ export const walletSchema = z.object({
   status: z.enum(['active', 'disabled']),
   default_payout: z.boolean(),
   created_at: z.string(),
-});
+}).meta({ id: 'Wallet', description: 'A wallet of a profile, with its roles (auth, recovery, payment, payout).' });
 export const patchWalletBody = z
   .object({
-    roles: z.array(walletRole).max(4).optional(),
-    status: z.enum(['active', 'disabled']).optional(),
-    default_payout: z.boolean().optional(),
+    roles: z.array(walletRole).max(4).optional().describe('The complete new set of roles.'),
+    status: z.enum(['active', 'disabled']).optional().describe('disabled wallets cannot sign in, pay or receive payouts.'),
+    default_payout: z.boolean().optional().describe('Make this the wallet paid for your listings on its chain (needs the payout role).'),
   })
   .refine((b) => b.roles !== undefined || b.status !== undefined || b.default_payout !== undefined, 'send at least one of roles, status, default_payout');
 
@@ -62,7 +66,7 @@ export const profileSchema = z.object({
   status: z.enum(['active', 'suspended']),
   created_at: z.string(),
 });
-export const meSchema = profileSchema.extend({ wallets: z.array(walletSchema) });
+export const meSchema = profileSchema.extend({ wallets: z.array(walletSchema) }).meta({ id: 'Profile', description: 'Your profile with its wallets.' });
 export const scoreSummarySchema = z.object({
   score: z.number().int(),
   tier: z.string(),
@@ -84,7 +88,9 @@ export const keySchema = z.object({
   created_at: z.string(),
   last_used_at: z.string().nullable(),
   revoked_at: z.string().nullable(),
-});
-export const createKeyBody = z.object({ name: text(80).default('api key') });
-export const createdKeySchema = keySchema.extend({ api_key: z.string(), authorization_header: z.string() });
-export const idParams = z.object({ id: z.string().min(1).max(64) });
+}).meta({ id: 'ApiKey', description: 'An API key, without its secret (shown only when created).' });
+export const createKeyBody = z.object({ name: text(80).default('api key').describe('A label for the key.') });
+export const createdKeySchema = keySchema
+  .extend({ api_key: z.string(), authorization_header: z.string() })
+  .meta({ id: 'CreatedApiKey', description: 'A new API key with its secret, shown this once.' });
+export const idParams = z.object({ id: z.string().min(1).max(64).describe('The id.') });

@@ -2,6 +2,7 @@ import { Elysia } from 'elysia';
 import type { CoreDeps } from '../../shared/deps.ts';
 import type { authPlugin } from '../../shared/http/auth.ts';
 import { ok, okSchema, paged, pagedSchema } from '../../shared/http/envelope.ts';
+import { op } from '../../shared/http/openapi/operation.ts';
 import * as Ledger from './service.ts';
 import * as model from './model.ts';
 
@@ -21,12 +22,12 @@ export function ledgerModule(deps: LedgerModuleDeps) {
         auth: 'agent',
         query: model.listQuery,
         response: pagedSchema(model.entrySchema),
-        detail: { summary: 'Your ledger entries (buyer, seller and refund accounts), newest first' },
+        detail: op('listLedgerEntries', 'Your ledger entries (buyer, seller and refund accounts), newest first'),
       },
     )
     .get('/ledger/balance', ({ caller }) => ok(Ledger.balances(deps, caller.profileId)), {
       auth: 'agent',
       response: okSchema(model.balanceSchema),
-      detail: { summary: 'Per-account totals, and buyer/seller summaries, for the caller' },
+      detail: op('getLedgerBalance', 'Per-account totals, and buyer/seller summaries, for the caller'),
     });
 }

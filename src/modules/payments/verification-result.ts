@@ -1,14 +1,16 @@
 import { AppError, recover } from '../../shared/app-error.ts';
 
-/** Why a transaction that was found does not pay for the intent (SPEC §5 step 4). */
-export type PaymentRejectCode =
-  | 'PAYMENT_INSUFFICIENT'
-  | 'PAYMENT_WRONG_ASSET'
-  | 'PAYMENT_WRONG_RECIPIENT'
-  | 'PAYMENT_REFERENCE_MISSING'
-  | 'PAYMENT_TX_FAILED'
-  | 'PAYMENT_PAYER_NOT_LINKED'
-  | 'PAYMENT_TX_TOO_OLD';
+/** Why a transaction that was found does not pay for the intent (SPEC §5 step 4); listed for the OpenAPI document. */
+export const PAYMENT_REJECT_CODES = [
+  'PAYMENT_INSUFFICIENT',
+  'PAYMENT_WRONG_ASSET',
+  'PAYMENT_WRONG_RECIPIENT',
+  'PAYMENT_REFERENCE_MISSING',
+  'PAYMENT_TX_FAILED',
+  'PAYMENT_PAYER_NOT_LINKED',
+  'PAYMENT_TX_TOO_OLD',
+] as const;
+export type PaymentRejectCode = (typeof PAYMENT_REJECT_CODES)[number];
 
 /**
  * The outcome of checking one payment on chain. `verified` is final at the route's

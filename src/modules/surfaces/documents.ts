@@ -1,4 +1,5 @@
 import type { Config } from '../../config.ts';
+import { CREDENTIALS, type Credential } from '../../shared/http/openapi/operation.ts';
 import { VERSION } from '../../version.ts';
 import llms from './texts/llms.txt' with { type: 'text' };
 import sellerOnboarding from './texts/seller-onboarding.md' with { type: 'text' };
@@ -6,7 +7,7 @@ import skill from './texts/skill.md' with { type: 'text' };
 
 /** The subset of an OpenAPI document the text surfaces read. */
 export type OpenApiDoc = {
-  paths?: Record<string, Record<string, { summary?: string; description?: string; security?: unknown[] } | undefined>>;
+  paths?: Record<string, Record<string, { summary?: string; description?: string; security?: Record<string, unknown>[] } | undefined>>;
 };
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
@@ -17,12 +18,24 @@ export const skillText = (config: Config) => fill(skill, config);
 export const sellerOnboardingText = (config: Config) => fill(sellerOnboarding, config);
 export const llmsText = (config: Config) => fill(llms, config);
 
+type Access = { credentials: Credential[]; optional: boolean };
+
+/** Which credentials an operation takes: none (public), one required, or optional (`[{}, …]`). */
+function accessOf(security: Record<string, unknown>[] | undefined): Access {
+  const requirements = security ?? [];
+  const credentials = [...new Set(requirements.flatMap((r) => Object.keys(r)))] as Credential[];
+  return { credentials, optional: requirements.some((r) => Object.keys(r).length === 0) };
+}
+
+const accessText = ({ credentials, optional }: Access) =>
+  credentials.length === 0 ? 'public' : `${optional ? 'optional: ' : ''}${credentials.map((c) => CREDENTIALS[c] ?? c).join(' or ')}`;
+
 function operations(doc: OpenApiDoc) {
-  const out: { method: string; path: string; summary: string }[] = [];
+  const out: { method: string; path: string; summary: string; access: Access }[] = [];
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
     for (const method of METHODS) {
       const op = item[method];
-      if (op) out.push({ method: method.toUpperCase(), path, summary: op.summary ?? '' });
+      if (op) out.push({ method: method.toUpperCase(), path, summary: op.summary ?? '', access: accessOf(op.security) });
     }
   }
   return out.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
@@ -30,12 +43,15 @@ function operations(doc: OpenApiDoc) {
 
 /** Plain-text route list, generated from the live OpenAPI document so it cannot drift. */
 export function apiReferenceText(config: Config, doc: OpenApiDoc): string {
-  const lines = operations(doc).map((o) => `${o.method.padEnd(7)}${config.public_url}${o.path}${o.summary ? `\n       ${o.summary}` : ''}`);
+  const lines = operations(doc).map(
+    (o) => `${o.method.padEnd(7)}${config.public_url}${o.path}${o.summary ? `\n       ${o.summary}` : ''}\n       auth: ${accessText(o.access)}`,
+  );
   return [
     `Crochet ${VERSION} — API reference for ${config.public_url}`,
     '',
     'JSON in and out. Success: { "success": true, "data": … }. Errors: { "success": false, "error": { code, message, details?, recovery? } }.',
-    'Authenticated routes take Authorization: Bearer am_k_… (see /SKILL.md). Full schemas: /api/openapi.json.',
+    'Each route names the credential it needs ("auth:"): public, an agent API key (Authorization: Bearer am_k_…, see /SKILL.md), or the cron secret.',
+    'Full schemas, error codes per route (x-error-codes) and examples: /api/openapi.json.',
     '',
     ...lines,
     '',
@@ -66,6 +82,7 @@ export function agentProtocol(config: Config, doc: OpenApiDoc) {
       obtain: { challenge: `${base}/api/v1/auth/challenge`, register: `${base}/api/v1/register`, recover: `${base}/api/v1/auth/recover` },
       wallets: ['evm', 'solana'],
       proof_of_work: 'sha256',
+      credentials: CREDENTIALS,
     },
     gateway: {
       url_template: `${base}/api/v1/gateway/{listing_id}`,
@@ -76,6 +93,12 @@ export function agentProtocol(config: Config, doc: OpenApiDoc) {
       routes: config.payment_routes.map((r) => ({ network: r.network, asset: r.asset, decimals: r.decimals, min_amount: r.min_amount })),
       fee_bps: config.fee_bps,
     },
-    endpoints: operations(doc).map((o) => ({ method: o.method, url: `${base}${o.path}`, summary: o.summary })),
+    endpoints: operations(doc).map((o) => ({
+      method: o.method,
+      url: `${base}${o.path}`,
+      summary: o.summary,
+      auth: o.access.credentials.length === 0 ? 'none' : o.access.optional ? 'optional' : 'required',
+      credentials: o.access.credentials,
+    })),
   };
 }

@@ -1,6 +1,10 @@
 import { Elysia } from 'elysia';
 import type { authPlugin } from '../../shared/http/auth.ts';
 import { jsonBody, ok, okSchema, paged, pagedSchema } from '../../shared/http/envelope.ts';
+import { CommonErrors } from '../../shared/errors.ts';
+import { errorOf, errorsOf } from '../../shared/http/openapi/error-codes.ts';
+import { op, requires } from '../../shared/http/openapi/operation.ts';
+import { TrustErrors } from './errors.ts';
 import * as model from './model.ts';
 import * as Trust from './service.ts';
 
@@ -25,7 +29,7 @@ export function trustModule(deps: TrustDeps) {
         params: model.listingParams,
         ...jsonBody(model.reviewBody),
         response: { 201: okSchema(model.reviewSchema) },
-        detail: { summary: 'Review a listing you called (completed, and paid when the listing is paid) in the last 30 days' },
+        detail: op('createReview', 'Review a listing you called (completed, and paid when the listing is paid) in the last 30 days', { errors: errorsOf(TrustErrors, { only: ['accountTypeCannotReview', 'notEligible', 'ownListing', 'reviewExists', 'listingNotFound'] }) }),
       },
     )
     .get(
@@ -34,17 +38,17 @@ export function trustModule(deps: TrustDeps) {
         const { items, total } = Trust.listReviews(deps, params.listingId, query);
         return paged(items, query.page, query.limit, total);
       },
-      { params: model.listingParams, query: model.reviewsQuery, response: pagedSchema(model.reviewSchema), detail: { summary: 'Reviews of a listing, newest first' } },
+      { params: model.listingParams, query: model.reviewsQuery, response: pagedSchema(model.reviewSchema), detail: op('listReviews', 'Reviews of a listing, newest first', { errors: errorsOf(TrustErrors, { only: ['listingNotFound'] }) }) },
     )
     .get('/agents/:id', ({ params }) => ok(Trust.getAgent(deps, params.id)), {
       params: model.agentParams,
       response: okSchema(model.agentSchema),
-      detail: { summary: 'Public agent profile with its score summary' },
+      detail: op('getAgent', 'Public agent profile with its score summary', { errors: errorsOf(TrustErrors, { only: ['agentNotFound'] }) }),
     })
     .get('/agents/:id/score', ({ params }) => ok(Trust.getScore(deps, params.id)), {
       params: model.agentParams,
       response: okSchema(model.scoreSchema),
-      detail: { summary: 'Crochet Score of an agent: score, tier, checkmark and components' },
+      detail: op('getAgentScore', 'Crochet Score of an agent: score, tier, checkmark and components', { errors: errorsOf(TrustErrors, { only: ['agentNotFound'] }) }),
     })
     .post(
       '/internal/recompute-scores',
@@ -54,10 +58,12 @@ export function trustModule(deps: TrustDeps) {
       },
       {
         response: okSchema(model.recomputeSchema),
-        detail: {
-          summary: 'Recompute every score now (Authorization: Bearer <CROCHET_CRON_SECRET>); answers once done',
-          description: '404 when CROCHET_CRON_SECRET is not set; 401 without it or with a wrong one.',
-        },
+        detail: op('recomputeScores', 'Recompute every score now (Authorization: Bearer <CROCHET_CRON_SECRET>); answers once done', {
+          description: 'For an external cron. 404 ROUTE_NOT_FOUND when CROCHET_CRON_SECRET is not set; 401 without it or with a wrong one.',
+          tags: ['operations'],
+          security: requires('cronSecret'),
+          errors: [...errorsOf(TrustErrors, { only: ['cronSecretInvalid'] }), errorOf(CommonErrors.routeNotFound)],
+        }),
       },
     );
 }

@@ -2,21 +2,21 @@ import { z } from 'zod';
 import { paginationQuery } from '../../shared/http/envelope.ts';
 import { TIERS } from '../../shared/tiers.ts';
 
-const rating = z.number().int().min(1).max(5);
+const rating = (what: string) => z.number().int().min(1).max(5).describe(`${what}, 1–5.`);
 
 // ── requests ────────────────────────────────────────────────────────────────
 
 export const reviewBody = z.object({
-  accuracy_rating: rating,
-  reliability_rating: rating,
-  value_rating: rating,
-  title: z.string().trim().min(1).max(120),
-  comment: z.string().trim().max(2000).default(''),
+  accuracy_rating: rating('How correct the answers were'),
+  reliability_rating: rating('How dependably the listing answered'),
+  value_rating: rating('Worth the price'),
+  title: z.string().trim().min(1).max(120).describe('One-line summary.'),
+  comment: z.string().trim().max(2000).default('').describe('Optional details.'),
 });
 export type ReviewInput = z.infer<typeof reviewBody>;
 
-export const listingParams = z.object({ listingId: z.string().min(1).max(200) });
-export const agentParams = z.object({ id: z.string().min(1).max(64) });
+export const listingParams = z.object({ listingId: z.string().min(1).max(200).describe('Listing id.') });
+export const agentParams = z.object({ id: z.string().min(1).max(64).describe('Agent (profile) id.') });
 export const reviewsQuery = z.object({ ...paginationQuery });
 
 // ── responses: every field that may leave the server is named here ─────────
@@ -32,7 +32,7 @@ export const reviewSchema = z.object({
   title: z.string(),
   comment: z.string(),
   created_at: z.string(),
-});
+}).meta({ id: 'Review', description: 'A review by a buyer that called the listing.' });
 export type ReviewView = z.infer<typeof reviewSchema>;
 
 export const componentsSchema = z.object({
@@ -53,7 +53,7 @@ export const scoreSchema = z.object({
   computed_at: z.string().nullable(),
   stale: z.boolean(),
   events_considered: z.number().int(),
-});
+}).meta({ id: 'Score', description: 'The Crochet Score of an agent (0–1000), its tier, checkmark and components.' });
 export type ScoreView = z.infer<typeof scoreSchema>;
 
 /** Public agent profile: never wallets, keys, claims or status details. */

@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia';
-import { AppError } from '../app-error.ts';
 import { CommonErrors } from '../errors.ts';
 import type { RateLimiter } from '../rate-limit.ts';
+import { authDetail, authLimitDetail } from './openapi/operation.ts';
 
 export type AuthenticatedCaller = { profileId: string; accountType: 'agent' | 'human' | 'human_claimed_agent'; keyId: string };
 
@@ -24,13 +24,10 @@ export function clientIp(server: { requestIP(r: Request): { address: string } | 
 export function authPlugin(deps: AuthDeps) {
   return new Elysia().macro({
     auth: (_kind: 'agent') => ({
+      detail: authDetail('agentKey'),
       resolve({ request }) {
         const caller = deps.authenticate(request.headers.get('authorization'));
-        if (caller.accountType === 'human') {
-          throw new AppError(403, 'AGENTS_ONLY', 'Human accounts use the web UI, not API keys.', {
-            recovery: { retryable: false, next_action: 'use_agent_key', summary: 'Call this route with an agent API key.' },
-          });
-        }
+        if (caller.accountType === 'human') throw CommonErrors.agentsOnly();
         const limiter = request.method === 'GET' || request.method === 'HEAD' ? deps.readLimiter : deps.writeLimiter;
         const wait = limiter.hit(caller.keyId);
         if (wait !== null) throw CommonErrors.rateLimited(wait);
@@ -38,6 +35,7 @@ export function authPlugin(deps: AuthDeps) {
       },
     }),
     authRateLimit: (enabled: boolean) => ({
+      detail: enabled ? authLimitDetail : {},
       // transform runs before validation, so malformed attempts count too.
       transform({ request, server }) {
         if (!enabled) return;

@@ -73,7 +73,7 @@ const ADDRESS_LABELS: Record<UnsafeReason, string> = {
 /** The code of every refusal below (at save, call and test time); callers compare against it. */
 export const UNSAFE_ENDPOINT_URL = 'UNSAFE_ENDPOINT_URL';
 
-function refuse(reason: RefusalReason, message: string): AppError {
+export function refuse(reason: RefusalReason, message: string): AppError {
   return new AppError(422, UNSAFE_ENDPOINT_URL, message, {
     details: { reason },
     recovery: recover.fixRequest(
