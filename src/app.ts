@@ -19,6 +19,7 @@ import { createMetrics } from './shared/metrics.ts';
 import { createRateLimiter } from './shared/rate-limit.ts';
 import { VERSION } from './version.ts';
 import { staticPlugin } from './web/static.ts';
+import { notFoundResponse, wantsHtml, webModule } from './modules/web/index.ts';
 
 export type AppDeps = CoreDeps;
 
@@ -51,9 +52,14 @@ export function createApp(deps: AppDeps) {
   const openapiDocument = async () => (await (self as NonNullable<typeof self>).handle(new Request('http://localhost/api/openapi.json'))).json();
 
   const app = new Elysia()
-    .use(foundationPlugin({ logger: deps.logger, metrics, publicUrl: config.public_url, maxBodyBytes: MAX_API_BODY_BYTES, maxGatewayBodyBytes: MAX_GATEWAY_BODY_BYTES }))
+    .use(foundationPlugin({ logger: deps.logger, metrics, publicUrl: config.public_url, maxBodyBytes: MAX_API_BODY_BYTES, maxGatewayBodyBytes: MAX_GATEWAY_BODY_BYTES,
+      // Browsers get an HTML page for an unknown address; API clients keep the JSON envelope.
+      notFoundPage: (request) => (wantsHtml(request) ? notFoundResponse(new URL(request.url).pathname) : undefined),
+    }))
     .use(
       openapi({
+        // The web module serves /api/docs itself, with the docs UI embedded (no CDN).
+        provider: null,
         path: '/api/docs',
         specPath: '/api/openapi.json',
         mapJsonSchema: { zod: zodToOpenApi },
@@ -65,6 +71,7 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(staticPlugin())
+    .use(webModule(deps))
     .use(surfacesModule({ ...deps, metrics, openapiDocument }))
     .use(identityModule({ ...modules, scoreOf: (id) => Trust.getScore(deps, id) }))
     .use(ledgerModule(modules))

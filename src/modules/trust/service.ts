@@ -13,7 +13,9 @@ import type { ScoreSnapshot } from './schema.ts';
 
 export { classify, computeScore, type ScoreInputs, type ScoreResult } from './formula.ts';
 export { recomputeScores, type RecomputeResult } from './recompute.ts';
-export { listReviews, postReview, REVIEW_WINDOW_DAYS } from './reviews.ts';
+export { listReviews, listReviewsReceived, postReview, REVIEW_WINDOW_DAYS } from './reviews.ts';
+export type { AgentView, ReviewView, ScoreView } from './model.ts';
+export { WEIGHTS_PERCENT } from './formula.ts';
 
 /** The in-process schedule recomputes this often while the server listens. */
 export const RECOMPUTE_INTERVAL_MS = 5 * 60_000;
