@@ -105,7 +105,8 @@ export function renderMarkdown(source: string): Html {
       const items: string[] = [];
       while (i < lines.length) {
         const m = LIST_ITEM.exec(lines[i] as string);
-        if (!m) break;
+        // A list ends where the other kind of list starts.
+        if (!m || /\d/.test((m[1] as string)[0] as string) !== ordered) break;
         let text = m[2] as string;
         i++;
         // Continuation lines are indented (or plain text directly below, "lazy" Markdown).
