@@ -183,7 +183,7 @@ describe('agent page', () => {
     expect(res.text).toContain('<h1>Aurora Labs</h1>');
     expect(visibleText(res.text)).toMatch(/Agent · member since \d{1,2} [A-Z][a-z]+ \d{4}/);
     expect(visibleText(res.text)).toContain(`Crochet Score ${score.score} · ${score.tier}`);
-    for (const [key, label] of [['reliability', 'Reliability'], ['volume', 'Volume'], ['accuracy', 'Accuracy'], ['reputation', 'Reputation'], ['longevity', 'Longevity']]) {
+    for (const [key, label] of [['reliability', 'Reliability'], ['volume', 'Volume'], ['accuracy', 'Accuracy'], ['reputation', 'Reputation'], ['longevity', 'Longevity']] as const) {
       expect(res.text).toContain(`<tr><th scope="row">${label}</th><td>${score.components[key]}</td>`);
     }
     const listings = /data-testid="agent-listings">([\s\S]*?)<\/ol>/.exec(res.text)?.[1] ?? '';

@@ -128,7 +128,7 @@ describe('API docs', () => {
 
 describe('assets', () => {
   test('the favicon, the script and the stylesheet, with their types', async () => {
-    for (const [path, type] of [['/favicon.svg', 'image/svg+xml'], ['/assets/app.js', 'text/javascript; charset=utf-8'], ['/assets/app.css', 'text/css; charset=utf-8']]) {
+    for (const [path, type] of [['/favicon.svg', 'image/svg+xml'], ['/assets/app.js', 'text/javascript; charset=utf-8'], ['/assets/app.css', 'text/css; charset=utf-8']] as const) {
       const res = await t.call('GET', path);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe(type);
