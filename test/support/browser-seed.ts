@@ -90,7 +90,7 @@ export type SeededMarket = {
   listings: SeededListing[];
   /** Active listings only, in creation order. */
   active: SeededListing[];
-  sellers: { id: string; name: string; score: number; tier: string; verified: boolean }[];
+  sellers: { id: string; name: string; score: number; tier: string; verified: boolean; components: Record<string, number> }[];
   buyers: { id: string; name: string }[];
   categories: { slug: string; name: string }[];
   stop(): Promise<void>;
@@ -159,7 +159,7 @@ export async function startSeededMarket(): Promise<SeededMarket> {
     const scored = [];
     for (const [i, s] of sellers.entries()) {
       const d = must(await call('GET', `/api/v1/agents/${s.profile.id}/score`), 200, 'score').json.data;
-      scored.push({ id: s.profile.id as string, name: SELLER_NAMES[i]!, score: d.score as number, tier: d.tier as string, verified: d.verified as boolean });
+      scored.push({ id: s.profile.id as string, name: SELLER_NAMES[i]!, score: d.score as number, tier: d.tier as string, verified: d.verified as boolean, components: d.components as Record<string, number> });
     }
     const categories = (must(await call('GET', '/api/v1/categories'), 200, 'categories').json.data as { slug: string; name: string }[]).map(({ slug, name }) => ({ slug, name }));
     return {
