@@ -51,9 +51,10 @@ export async function launchBrowser(origin: string): Promise<Browser> {
     args: CHROMIUM_ARGS,
     viewport: { width: VIEWPORTS[0].width, height: VIEWPORTS[0].height },
   });
-  // A missing element fails in seconds, not Playwright's 30 s per locator.
-  context.setDefaultTimeout(8_000);
-  context.setDefaultNavigationTimeout(20_000);
+  // Generous: on a shared two-core machine under load a page can take many seconds to load or
+  // paint. Missing elements still fail, only later.
+  context.setDefaultTimeout(30_000);
+  context.setDefaultNavigationTimeout(60_000);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
   const offLoopbackRequests: string[] = [];
   await context.route(
