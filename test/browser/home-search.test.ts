@@ -26,8 +26,10 @@ afterAll(async () => {
 
 const names = (ls: SeededListing[]) => ls.map((l) => l.name);
 
-async function submitSearch(page: Page) {
-  await Promise.all([page.waitForURL((u) => u.pathname === '/' && u.search !== ''), page.getByRole('button', { name: 'Search', exact: true }).click()]);
+/** Submits the search form and waits for the results page whose query holds `params`. */
+async function submitSearch(page: Page, params: Record<string, string>) {
+  const arrived = (u: URL) => u.pathname === '/' && Object.entries(params).every(([k, v]) => u.searchParams.get(k) === v);
+  await Promise.all([page.waitForURL(arrived), page.getByRole('button', { name: 'Search', exact: true }).click()]);
 }
 
 for (const viewport of VIEWPORTS) {
@@ -57,7 +59,7 @@ for (const viewport of VIEWPORTS) {
     test('a search typed in the form finds name matches before a tag-only match, and sorts on request', async () => {
       await page.goto(`${market.baseUrl}/`);
       await page.getByRole('search').getByLabel('Search').fill('weather');
-      await submitSearch(page);
+      await submitSearch(page, { q: 'weather' });
       const shown = await shownNames(page);
       // Two listings have "weather" in their name, one only in its tags.
       expect([...shown].sort()).toEqual(['Agent planner', 'Weather forecast API', 'Weather history archive']);
@@ -65,7 +67,7 @@ for (const viewport of VIEWPORTS) {
       expect(await page.getByLabel('Search').inputValue()).toBe('weather');
 
       await page.getByLabel('Sort').selectOption('newest');
-      await submitSearch(page);
+      await submitSearch(page, { q: 'weather', sort: 'newest' });
       const matches = market.active.filter((l) => ['Weather forecast API', 'Weather history archive', 'Agent planner'].includes(l.name));
       expect(await shownNames(page)).toEqual(names(ordered(matches, 'newest')));
     });
@@ -73,7 +75,7 @@ for (const viewport of VIEWPORTS) {
     test('a search with no match says so and keeps the form with the query', async () => {
       await page.goto(`${market.baseUrl}/`);
       await page.getByLabel('Search').fill('zeppelin submarine');
-      await submitSearch(page);
+      await submitSearch(page, { q: 'zeppelin submarine' });
       expect(await shownNames(page)).toEqual([]);
       await expect(page.getByText(/no listings/i).first().isVisible()).resolves.toBe(true);
       expect(await page.getByRole('search').getByLabel('Search').inputValue()).toBe('zeppelin submarine');
@@ -91,7 +93,7 @@ for (const viewport of VIEWPORTS) {
     test('filters: free only, a minimum score, verified only', async () => {
       await page.goto(`${market.baseUrl}/`);
       await page.getByLabel('Price').selectOption('free');
-      await submitSearch(page);
+      await submitSearch(page, { pricing_model: 'free' });
       expect(await shownNames(page)).toEqual(names(ordered(market.active.filter((l) => l.price === '0'), 'newest')));
 
       // A threshold between the sellers' recomputed scores keeps some sellers and drops others.
@@ -101,7 +103,7 @@ for (const viewport of VIEWPORTS) {
       const kept = new Set(market.sellers.filter((s) => s.score >= threshold).map((s) => s.id));
       await page.goto(`${market.baseUrl}/`);
       await page.getByLabel('Minimum score').fill(String(threshold));
-      await submitSearch(page);
+      await submitSearch(page, { min_score: String(threshold) });
       const expected = ordered(market.active.filter((l) => kept.has(l.sellerId)), 'newest');
       expect(expected.length).toBeGreaterThan(0);
       expect(expected.length).toBeLessThan(market.active.length);
@@ -109,7 +111,7 @@ for (const viewport of VIEWPORTS) {
 
       await page.goto(`${market.baseUrl}/`);
       await page.getByLabel('Verified providers only').check();
-      await submitSearch(page);
+      await submitSearch(page, { verified: 'true' });
       const verified = new Set(market.sellers.filter((s) => s.verified).map((s) => s.id));
       expect(await shownNames(page)).toEqual(names(pageOf(ordered(market.active.filter((l) => verified.has(l.sellerId)), 'newest'), 1, PAGE_SIZE)));
     });
@@ -118,7 +120,7 @@ for (const viewport of VIEWPORTS) {
       test(`sort ${sort} through the form`, async () => {
         await page.goto(`${market.baseUrl}/`);
         await page.getByLabel('Sort').selectOption(sort);
-        await submitSearch(page);
+        await submitSearch(page, { sort });
         expect(new URL(page.url()).searchParams.get('sort')).toBe(sort);
         expect(await shownNames(page)).toEqual(names(pageOf(ordered(market.active, sort), 1, PAGE_SIZE)));
       });
