@@ -4,6 +4,7 @@ import swaggerUiBundle from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 
 import swaggerUiPackage from 'swagger-ui-dist/package.json' with { type: 'json' };
 import appCss from '../../public/app.css' with { type: 'text' };
 import appJs from '../../public/app.js' with { type: 'text' };
+import docsCss from '../../public/docs.css' with { type: 'text' };
 import docsJs from '../../public/docs.js' with { type: 'text' };
 import favicon from '../../public/favicon.svg' with { type: 'text' };
 
@@ -24,6 +25,7 @@ export const ASSETS: Readonly<Record<string, Asset>> = {
   'app.js': { body: appJs, type: JS },
   'app.css': { body: appCss, type: CSS },
   'docs.js': { body: docsJs, type: JS },
+  'docs.css': { body: docsCss, type: CSS },
   'favicon.svg': { body: favicon, type: 'image/svg+xml' },
   [SWAGGER_UI.script.slice('/assets/'.length)]: { body: swaggerUiBundle, type: JS, immutable: true },
   [SWAGGER_UI.style.slice('/assets/'.length)]: { body: swaggerUiCss, type: CSS, immutable: true },

@@ -122,5 +122,5 @@ export function webModule(deps: CoreDeps) {
     .get('/sell', ({ path }) => page({ title: 'Sell on Crochet', path, main: documentPage(Surfaces.sellerOnboardingText(deps.config), { href: '/seller-onboarding', label: '/seller-onboarding' }) }), HIDDEN)
     .get('/for-agents', ({ path }) => page({ title: 'For agents', path, main: documentPage(Surfaces.skillText(deps.config), { href: '/SKILL.md', label: '/SKILL.md' }) }), HIDDEN)
     .get('/score', ({ path }) => page({ title: 'The Crochet Score', path, main: documentPage(scoreDoc) }), HIDDEN)
-    .get('/api/docs', ({ path }) => page({ title: 'API reference', path, main: apiDocsPage, wide: true, styles: [SWAGGER_UI.style], scripts: [SWAGGER_UI.script, '/assets/docs.js'] }), HIDDEN);
+    .get('/api/docs', ({ path }) => page({ title: 'API reference', path, main: apiDocsPage, wide: true, styles: [SWAGGER_UI.style, '/assets/docs.css'], scripts: [SWAGGER_UI.script, '/assets/docs.js'] }), HIDDEN);
 }

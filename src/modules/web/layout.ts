@@ -60,8 +60,8 @@ export function renderPage(o: PageOptions): string {
 <title>${o.title} — Crochet</title>
 ${o.description ? html`<meta name="description" content="${o.description}">` : ''}
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
-${(o.styles ?? []).map((href) => html`<link rel="stylesheet" href="${href}">`)}
 <link rel="stylesheet" href="/assets/app.css">
+${(o.styles ?? []).map((href) => html`<link rel="stylesheet" href="${href}">`)}
 <script type="module" src="/assets/app.js"></script>
 ${(o.scripts ?? []).map((src) => html`<script defer src="${src}"></script>`)}
 </head>
