@@ -4,7 +4,7 @@
 // blocked, and a screenshot of each under test/.cache/screenshots/ for a reviewer.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import type { Page } from 'playwright-core';
-import { axeViolations, launchBrowser, saveScreenshot, VIEWPORTS, type Browser, type Viewport } from '../support/browser.ts';
+import { atEveryWidth, axeViolations, launchBrowser, saveScreenshot, VIEWPORTS, type Browser, type TestPage, type Viewport } from '../support/browser.ts';
 import { startSeededMarket, type SeededMarket } from '../support/browser-seed.ts';
 import { allowSlowSetup } from '../support/timeouts.ts';
 
@@ -57,8 +57,6 @@ async function headerLayout(page: Page) {
     };
   });
 }
-
-type TestPage = Awaited<ReturnType<Browser['newPage']>>;
 
 /** Everything one page must satisfy at one width; throws on the first failed expectation. */
 async function checkPage(page: TestPage, c: PageCase, viewport: Viewport) {
@@ -117,8 +115,6 @@ async function checkPage(page: TestPage, c: PageCase, viewport: Viewport) {
   expect(page.errors).toEqual([]);
 }
 
-// One tab per width, both widths of a page checked at once: the two tabs run in parallel, which
-// roughly halves this file's time on a two-core CI machine.
 let tabs: TestPage[];
 beforeAll(async () => {
   tabs = await Promise.all(VIEWPORTS.map((v) => browser.newPage(v)));
@@ -127,11 +123,7 @@ beforeAll(async () => {
 for (const c of PAGES) {
   test(
     `${c.name} at ${VIEWPORTS.map((v) => v.width).join(' and ')} px: status, headers, accessibility, layout, screenshot`,
-    async () => {
-      const results = await Promise.allSettled(VIEWPORTS.map((v, i) => checkPage(tabs[i]!, c, v)));
-      const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [`at ${VIEWPORTS[i]!.width} px: ${(r.reason as Error).message}`] : []));
-      if (failures.length > 0) throw new Error(failures.join('\n\n'));
-    },
+    () => atEveryWidth(tabs, (page, viewport) => checkPage(page, c, viewport)),
     // Axe over the docs page's DOM takes seconds, far more on a loaded machine.
     180_000,
   );

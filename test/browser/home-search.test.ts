@@ -1,8 +1,8 @@
 // The home page, driven in chromium the way a person uses it: the search form, category links,
 // filters, each sort and pagination show the right listings in the right order at both widths.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, expect, test } from 'bun:test';
 import type { Page } from 'playwright-core';
-import { launchBrowser, VIEWPORTS, type Browser } from '../support/browser.ts';
+import { atEveryWidth, launchBrowser, VIEWPORTS, type Browser, type TestPage } from '../support/browser.ts';
 import { ordered, pageOf, shownNames, type Sort } from '../support/browser-expect.ts';
 import { startSeededMarket, type SeededListing, type SeededMarket } from '../support/browser-seed.ts';
 import { allowSlowSetup } from '../support/timeouts.ts';
@@ -32,112 +32,109 @@ async function submitSearch(page: Page, params: Record<string, string>) {
   await Promise.all([page.waitForURL(arrived), page.getByRole('button', { name: 'Search', exact: true }).click()]);
 }
 
-for (const viewport of VIEWPORTS) {
-  describe(`home at ${viewport.width}×${viewport.height}`, () => {
-    let page: Awaited<ReturnType<Browser['newPage']>>;
-    beforeAll(async () => {
-      page = await browser.newPage(viewport);
-    });
-    afterAll(async () => {
-      // Whatever the tests did, the console stayed clean.
-      expect(page.errors).toEqual([]);
-      await page.close();
-    });
+let tabs: TestPage[];
+beforeAll(async () => {
+  tabs = await Promise.all(VIEWPORTS.map((v) => browser.newPage(v)));
+});
+/** A test run in one tab per width at once. */
+const both = (name: string, check: (page: TestPage) => Promise<void>) => test(`${name} (1280 and 390 px)`, () => atEveryWidth(tabs, check));
 
-    test('the first page lists the newest active listings; Next and Previous page through the rest', async () => {
-      const newest = ordered(market.active, 'newest');
-      const res = await page.goto(`${market.baseUrl}/`);
-      expect(res?.status()).toBe(200);
-      expect(await shownNames(page)).toEqual(names(pageOf(newest, 1, PAGE_SIZE)));
-      const pagination = page.getByRole('navigation', { name: 'Pagination' });
-      await Promise.all([page.waitForURL(/[?&]page=2/), pagination.getByRole('link', { name: /next/i }).click()]);
-      expect(await shownNames(page)).toEqual(names(pageOf(newest, 2, PAGE_SIZE)));
-      await Promise.all([page.waitForURL((u) => !/[?&]page=2/.test(u.search)), pagination.getByRole('link', { name: /previous/i }).click()]);
-      expect(await shownNames(page)).toEqual(names(pageOf(newest, 1, PAGE_SIZE)));
-    });
+both('the first page lists the newest active listings; Next and Previous page through the rest', async (page) => {
+  const newest = ordered(market.active, 'newest');
+  const res = await page.goto(`${market.baseUrl}/`);
+  expect(res?.status()).toBe(200);
+  expect(await shownNames(page)).toEqual(names(pageOf(newest, 1, PAGE_SIZE)));
+  const pagination = page.getByRole('navigation', { name: 'Pagination' });
+  await Promise.all([page.waitForURL(/[?&]page=2/), pagination.getByRole('link', { name: /next/i }).click()]);
+  expect(await shownNames(page)).toEqual(names(pageOf(newest, 2, PAGE_SIZE)));
+  await Promise.all([page.waitForURL((u) => !/[?&]page=2/.test(u.search)), pagination.getByRole('link', { name: /previous/i }).click()]);
+  expect(await shownNames(page)).toEqual(names(pageOf(newest, 1, PAGE_SIZE)));
+});
 
-    test('a search typed in the form finds name matches before a tag-only match, and sorts on request', async () => {
-      await page.goto(`${market.baseUrl}/`);
-      await page.getByRole('search').getByLabel('Search').fill('weather');
-      await submitSearch(page, { q: 'weather' });
-      const shown = await shownNames(page);
-      // Two listings have "weather" in their name, one only in its tags.
-      expect([...shown].sort()).toEqual(['Agent planner', 'Weather forecast API', 'Weather history archive']);
-      expect(shown.at(-1)).toBe('Agent planner');
-      expect(await page.getByLabel('Search').inputValue()).toBe('weather');
+both('a search typed in the form finds name matches before a tag-only match, and sorts on request', async (page) => {
+  await page.goto(`${market.baseUrl}/`);
+  await page.getByRole('search').getByLabel('Search').fill('weather');
+  await submitSearch(page, { q: 'weather' });
+  const shown = await shownNames(page);
+  // Two listings have "weather" in their name, one only in its tags.
+  expect([...shown].sort()).toEqual(['Agent planner', 'Weather forecast API', 'Weather history archive']);
+  expect(shown.at(-1)).toBe('Agent planner');
+  expect(await page.getByLabel('Search').inputValue()).toBe('weather');
 
-      await page.getByLabel('Sort').selectOption('newest');
-      await submitSearch(page, { q: 'weather', sort: 'newest' });
-      const matches = market.active.filter((l) => ['Weather forecast API', 'Weather history archive', 'Agent planner'].includes(l.name));
-      expect(await shownNames(page)).toEqual(names(ordered(matches, 'newest')));
-    });
+  await page.getByLabel('Sort').selectOption('newest');
+  await submitSearch(page, { q: 'weather', sort: 'newest' });
+  const matches = market.active.filter((l) => ['Weather forecast API', 'Weather history archive', 'Agent planner'].includes(l.name));
+  expect(await shownNames(page)).toEqual(names(ordered(matches, 'newest')));
+});
 
-    test('a search with no match says so and keeps the form with the query', async () => {
-      await page.goto(`${market.baseUrl}/`);
-      await page.getByLabel('Search').fill('zeppelin submarine');
-      await submitSearch(page, { q: 'zeppelin submarine' });
-      expect(await shownNames(page)).toEqual([]);
-      await expect(page.getByText(/no listings/i).first().isVisible()).resolves.toBe(true);
-      expect(await page.getByRole('search').getByLabel('Search').inputValue()).toBe('zeppelin submarine');
-    });
+both('a search with no match says so and keeps the form with the query', async (page) => {
+  await page.goto(`${market.baseUrl}/`);
+  await page.getByLabel('Search').fill('zeppelin submarine');
+  await submitSearch(page, { q: 'zeppelin submarine' });
+  expect(await shownNames(page)).toEqual([]);
+  await expect(page.getByText(/no listings/i).first().isVisible()).resolves.toBe(true);
+  expect(await page.getByRole('search').getByLabel('Search').inputValue()).toBe('zeppelin submarine');
+});
 
-    test('a category link (by name, not slug) shows that category', async () => {
-      const finance = market.categories.find((c) => c.slug === 'finance')!;
-      expect(finance.name).not.toBe('finance');
-      await page.goto(`${market.baseUrl}/`);
-      const nav = page.getByRole('navigation', { name: 'Categories' });
-      await Promise.all([page.waitForURL(/category=finance/), nav.getByRole('link', { name: finance.name, exact: true }).click()]);
-      expect(await shownNames(page)).toEqual(names(ordered(market.active.filter((l) => l.category === 'finance'), 'newest')));
-    });
+both('a category link (by name, not slug) shows that category', async (page) => {
+  const finance = market.categories.find((c) => c.slug === 'finance')!;
+  expect(finance.name).not.toBe('finance');
+  await page.goto(`${market.baseUrl}/`);
+  const nav = page.getByRole('navigation', { name: 'Categories' });
+  await Promise.all([page.waitForURL(/category=finance/), nav.getByRole('link', { name: finance.name, exact: true }).click()]);
+  expect(await shownNames(page)).toEqual(names(ordered(market.active.filter((l) => l.category === 'finance'), 'newest')));
+});
 
-    test('filters: free only, a minimum score, verified only', async () => {
-      await page.goto(`${market.baseUrl}/`);
-      await page.getByLabel('Price').selectOption('free');
-      await submitSearch(page, { pricing_model: 'free' });
-      expect(await shownNames(page)).toEqual(names(ordered(market.active.filter((l) => l.price === '0'), 'newest')));
+both('filters: free only, a minimum score, verified only', async (page) => {
+  await page.goto(`${market.baseUrl}/`);
+  await page.getByLabel('Price').selectOption('free');
+  await submitSearch(page, { pricing_model: 'free' });
+  expect(await shownNames(page)).toEqual(names(ordered(market.active.filter((l) => l.price === '0'), 'newest')));
 
-      // A threshold between the sellers' recomputed scores keeps some sellers and drops others.
-      const scores = market.sellers.map((s) => s.score).sort((a, b) => a - b);
-      expect(scores[0]).toBeLessThan(scores[2]!);
-      const threshold = scores[1]!;
-      const kept = new Set(market.sellers.filter((s) => s.score >= threshold).map((s) => s.id));
-      await page.goto(`${market.baseUrl}/`);
-      await page.getByLabel('Minimum score').fill(String(threshold));
-      await submitSearch(page, { min_score: String(threshold) });
-      const expected = ordered(market.active.filter((l) => kept.has(l.sellerId)), 'newest');
-      expect(expected.length).toBeGreaterThan(0);
-      expect(expected.length).toBeLessThan(market.active.length);
-      expect(await shownNames(page)).toEqual(names(pageOf(expected, 1, PAGE_SIZE)));
+  // A threshold between the sellers' recomputed scores keeps some sellers and drops others.
+  const scores = market.sellers.map((s) => s.score).sort((a, b) => a - b);
+  expect(scores[0]).toBeLessThan(scores[2]!);
+  const threshold = scores[1]!;
+  const kept = new Set(market.sellers.filter((s) => s.score >= threshold).map((s) => s.id));
+  await page.goto(`${market.baseUrl}/`);
+  await page.getByLabel('Minimum score').fill(String(threshold));
+  await submitSearch(page, { min_score: String(threshold) });
+  const expected = ordered(market.active.filter((l) => kept.has(l.sellerId)), 'newest');
+  expect(expected.length).toBeGreaterThan(0);
+  expect(expected.length).toBeLessThan(market.active.length);
+  expect(await shownNames(page)).toEqual(names(pageOf(expected, 1, PAGE_SIZE)));
 
-      await page.goto(`${market.baseUrl}/`);
-      await page.getByLabel('Verified providers only').check();
-      await submitSearch(page, { verified: 'true' });
-      const verified = new Set(market.sellers.filter((s) => s.verified).map((s) => s.id));
-      expect(await shownNames(page)).toEqual(names(pageOf(ordered(market.active.filter((l) => verified.has(l.sellerId)), 'newest'), 1, PAGE_SIZE)));
-    });
+  await page.goto(`${market.baseUrl}/`);
+  await page.getByLabel('Verified providers only').check();
+  await submitSearch(page, { verified: 'true' });
+  const verified = new Set(market.sellers.filter((s) => s.verified).map((s) => s.id));
+  expect(await shownNames(page)).toEqual(names(pageOf(ordered(market.active.filter((l) => verified.has(l.sellerId)), 'newest'), 1, PAGE_SIZE)));
+});
 
-    for (const sort of SORTS) {
-      test(`sort ${sort} through the form`, async () => {
-        await page.goto(`${market.baseUrl}/`);
-        await page.getByLabel('Sort').selectOption(sort);
-        await submitSearch(page, { sort });
-        expect(new URL(page.url()).searchParams.get('sort')).toBe(sort);
-        expect(await shownNames(page)).toEqual(names(pageOf(ordered(market.active, sort), 1, PAGE_SIZE)));
-      });
-    }
-
-    test('best rated: many 4.67s outrank a single 5-star review', async () => {
-      await page.goto(`${market.baseUrl}/?sort=rating`);
-      const shown = await shownNames(page);
-      expect(shown.indexOf('Weather forecast API')).toBeLessThan(shown.indexOf('Sentiment scorer'));
-    });
-
-    test('a bad query shows an error with the search form still there', async () => {
-      const res = await page.goto(`${market.baseUrl}/?sort=bogus`);
-      expect(res?.status()).toBe(400);
-      expect(await page.getByRole('alert').first().isVisible()).toBe(true);
-      expect(await page.getByRole('search').getByLabel('Search').isVisible()).toBe(true);
-      expect(await shownNames(page)).toEqual([]);
-    });
+for (const sort of SORTS) {
+  both(`sort ${sort} through the form`, async (page) => {
+    await page.goto(`${market.baseUrl}/`);
+    await page.getByLabel('Sort').selectOption(sort);
+    await submitSearch(page, { sort });
+    expect(new URL(page.url()).searchParams.get('sort')).toBe(sort);
+    expect(await shownNames(page)).toEqual(names(pageOf(ordered(market.active, sort), 1, PAGE_SIZE)));
   });
 }
+
+both('best rated: many 4.67s outrank a single 5-star review', async (page) => {
+  await page.goto(`${market.baseUrl}/?sort=rating`);
+  const shown = await shownNames(page);
+  expect(shown.indexOf('Weather forecast API')).toBeLessThan(shown.indexOf('Sentiment scorer'));
+});
+
+both('a bad query shows an error with the search form still there', async (page) => {
+  const res = await page.goto(`${market.baseUrl}/?sort=bogus`);
+  expect(res?.status()).toBe(400);
+  expect(await page.getByRole('alert').first().isVisible()).toBe(true);
+  expect(await page.getByRole('search').getByLabel('Search').isVisible()).toBe(true);
+  expect(await shownNames(page)).toEqual([]);
+});
+
+test('no console error or uncaught exception in any tab', () => {
+  expect(tabs.flatMap((t) => t.errors)).toEqual([]);
+});
