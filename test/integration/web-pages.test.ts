@@ -225,5 +225,12 @@ describe('not found', () => {
     }
     const listing = await m.t.call('GET', '/api/v1/listings/no-such-listing', { headers: { accept: 'text/html' } });
     expect(listing.json.error.code).toBe('NOT_FOUND');
+    // Page addresses too, when the client asks for JSON (or anything, like curl's default).
+    for (const [path, accept] of [['/listings/no-such-listing', 'application/json'], ['/agents/no-such-agent', '*/*']] as const) {
+      const res = await m.t.call('GET', path, { headers: { accept } });
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toStartWith('application/json');
+      expect(res.json).toMatchObject({ success: false, error: { code: expect.stringMatching(/NOT_FOUND$/) } });
+    }
   });
 });

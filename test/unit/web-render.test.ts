@@ -36,7 +36,7 @@ describe('renderMarkdown', () => {
         '<p>Line one line two <strong>bold</strong> and <em>em</em>.</p>',
         '<ol><li>first continued</li><li>second</li></ol>',
         '<ul><li>a</li><li>b</li></ul>',
-        '<div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">h1</th><th scope="col">h2</th></tr></thead><tbody><tr><td><code>c</code></td><td>d</td></tr></tbody></table></div>',
+        '<div class="table-wrap" tabindex="0" role="region" aria-label="Table: h1, h2"><table><thead><tr><th scope="col">h1</th><th scope="col">h2</th></tr></thead><tbody><tr><td><code>c</code></td><td>d</td></tr></tbody></table></div>',
         '<pre><code>&lt;raw&gt; &amp; code</code></pre>',
         '<hr>',
         '<h2 id="next">Next</h2>',

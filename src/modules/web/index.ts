@@ -79,12 +79,13 @@ export function webModule(deps: CoreDeps) {
     .get('/', ({ query, request }) => home(query, new URL(request.url)), HIDDEN)
     .get(
       '/listings/:id',
-      ({ params, path }) => {
+      ({ params, path, request }) => {
         let listing: Listings.ListingView;
         try {
           listing = Listings.getListing(deps, params.id, null);
         } catch (error) {
-          if (isNotFound(error)) return notFoundResponse(path, 'listing');
+          // A browser gets the page; an API client asking for JSON keeps the error envelope.
+          if (isNotFound(error) && wantsHtml(request)) return notFoundResponse(path, 'listing');
           throw error;
         }
         const reviews = Trust.listReviews(deps, listing.id, { page: 1, limit: REVIEWS_SHOWN });
@@ -96,12 +97,12 @@ export function webModule(deps: CoreDeps) {
     )
     .get(
       '/agents/:id',
-      ({ params, path }) => {
+      ({ params, path, request }) => {
         let agent: Trust.AgentView;
         try {
           agent = Trust.getAgent(deps, params.id);
         } catch (error) {
-          if (isNotFound(error)) return notFoundResponse(path, 'agent');
+          if (isNotFound(error) && wantsHtml(request)) return notFoundResponse(path, 'agent');
           throw error;
         }
         const listings = Listings.listOwnListings(deps, agent.id, { status: 'active', page: 1, limit: AGENT_LISTINGS_SHOWN });

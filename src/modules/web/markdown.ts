@@ -93,7 +93,7 @@ export function renderMarkdown(source: string): Html {
       const rows: string[][] = [];
       while (i < lines.length && (lines[i] as string).trim().startsWith('|')) rows.push(cells(lines[i++] as string));
       out.push(
-        `<div class="table-wrap" tabindex="0"><table><thead><tr>${head.map((c) => `<th scope="col">${inline(c)}</th>`).join('')}</tr></thead><tbody>${rows
+        `<div class="table-wrap" tabindex="0" role="region" aria-label="${escapeHtml(`Table: ${head.map((c) => c.replace(/[`*_]/g, '')).join(', ')}`)}"><table><thead><tr>${head.map((c) => `<th scope="col">${inline(c)}</th>`).join('')}</tr></thead><tbody>${rows
           .map((r) => `<tr>${r.map((c) => `<td>${inline(c)}</td>`).join('')}</tr>`)
           .join('')}</tbody></table></div>`,
       );

@@ -30,7 +30,7 @@ function scoreSection(m: AgentModel): Html {
   <h2 id="score-h">Crochet Score</h2>
   <p class="big-score">${scoreBadge(s)}</p>
   <p class="meta">${s.computed_at ? html`Computed <time datetime="${s.computed_at}">${day(s.computed_at)}</time> from ${plural(s.events_considered, 'event')}${s.stale ? ' (due for a recompute)' : ''}.` : 'Not computed yet: a new profile scores 0 until it has evidence.'}</p>
-  <div class="table-wrap" tabindex="0"><table>
+  <div class="table-wrap" tabindex="0" role="region" aria-label="Score components"><table>
     <caption>The five components (each 0–1000) and their weight in the score</caption>
     <thead><tr><th scope="col">Component</th><th scope="col">Value</th><th scope="col">Weight</th><th scope="col">What it measures</th></tr></thead>
     <tbody>${COMPONENTS.map(
