@@ -78,6 +78,9 @@ async function checkPage(page: TestPage, c: PageCase, viewport: Viewport) {
     expect(await page.locator('.opblock').count()).toBeGreaterThan(10);
   }
 
+  // Before the checks below, so a reviewer sees a failing page too.
+  await saveScreenshot(page, c.name, viewport);
+
   expect(await page.locator('html').getAttribute('lang')).toBeTruthy();
   expect((await page.title()).trim()).not.toBe('');
   expect(await page.locator('link[rel~="icon"]').count()).toBeGreaterThan(0);
@@ -111,7 +114,6 @@ async function checkPage(page: TestPage, c: PageCase, viewport: Viewport) {
   expect(focus!.outline || focus!.shadow).toBe(true);
 
   expect(await axeViolations(page)).toEqual([]);
-  await saveScreenshot(page, c.name, viewport);
   expect(page.errors).toEqual([]);
 }
 
