@@ -4,22 +4,21 @@
 // blocked, and a screenshot of each under test/.cache/screenshots/ for a reviewer.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import type { Page } from 'playwright-core';
-import { atEveryWidth, axeViolations, launchBrowser, saveScreenshot, VIEWPORTS, type Browser, type TestPage, type Viewport } from '../support/browser.ts';
-import { startSeededMarket, type SeededMarket } from '../support/browser-seed.ts';
+import { atEveryWidth, axeViolations, saveScreenshot, VIEWPORTS, type Browser, type TestPage, type Viewport } from '../support/browser.ts';
+import type { SeededMarket } from '../support/browser-seed.ts';
+import { startBrowserSession, type BrowserSession } from '../support/browser-session.ts';
 import { allowSlowSetup } from '../support/timeouts.ts';
 
 allowSlowSetup();
 
+let session: BrowserSession;
 let market: SeededMarket;
 let browser: Browser;
 beforeAll(async () => {
-  market = await startSeededMarket();
-  browser = await launchBrowser(market.baseUrl);
+  session = await startBrowserSession();
+  ({ market, browser } = session);
 });
-afterAll(async () => {
-  await browser?.close();
-  await market?.stop();
-});
+afterAll(() => session?.stop());
 
 type PageCase = { name: string; path: () => string; status: number };
 const slug = (name: string) => market.listings.find((l) => l.name === name)!.slug;

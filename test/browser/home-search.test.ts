@@ -2,9 +2,10 @@
 // filters, each sort and pagination show the right listings in the right order at both widths.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import type { Page } from 'playwright-core';
-import { atEveryWidth, launchBrowser, VIEWPORTS, type Browser, type TestPage } from '../support/browser.ts';
+import { atEveryWidth, VIEWPORTS, type Browser, type TestPage } from '../support/browser.ts';
 import { ordered, pageOf, shownNames, type Sort } from '../support/browser-expect.ts';
-import { startSeededMarket, type SeededListing, type SeededMarket } from '../support/browser-seed.ts';
+import type { SeededListing, SeededMarket } from '../support/browser-seed.ts';
+import { startBrowserSession, type BrowserSession } from '../support/browser-session.ts';
 import { allowSlowSetup } from '../support/timeouts.ts';
 
 allowSlowSetup();
@@ -13,16 +14,14 @@ allowSlowSetup();
 const PAGE_SIZE = 20;
 const SORTS: Sort[] = ['newest', 'popular', 'price_low', 'price_high', 'rating'];
 
+let session: BrowserSession;
 let market: SeededMarket;
 let browser: Browser;
 beforeAll(async () => {
-  market = await startSeededMarket();
-  browser = await launchBrowser(market.baseUrl);
+  session = await startBrowserSession();
+  ({ market, browser } = session);
 });
-afterAll(async () => {
-  await browser?.close();
-  await market?.stop();
-});
+afterAll(() => session?.stop());
 
 const names = (ls: SeededListing[]) => ls.map((l) => l.name);
 

@@ -2,24 +2,23 @@
 // it, networks, gateway URL with a working copy button, examples, provider score, ratings, reviews,
 // usage), seller text stays text, and the private endpoint never reaches the page.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { atEveryWidth, launchBrowser, VIEWPORTS, type Browser, type TestPage } from '../support/browser.ts';
+import { atEveryWidth, VIEWPORTS, type Browser, type TestPage } from '../support/browser.ts';
 import type { Page } from 'playwright-core';
 import { callsOf, ordered, starsText } from '../support/browser-expect.ts';
-import { SEED_NETWORKS, STUB_DELAY_MS, startSeededMarket, type SeededListing, type SeededMarket } from '../support/browser-seed.ts';
+import { SEED_NETWORKS, STUB_DELAY_MS, type SeededListing, type SeededMarket } from '../support/browser-seed.ts';
+import { startBrowserSession, type BrowserSession } from '../support/browser-session.ts';
 import { allowSlowSetup } from '../support/timeouts.ts';
 
 allowSlowSetup();
 
+let session: BrowserSession;
 let market: SeededMarket;
 let browser: Browser;
 beforeAll(async () => {
-  market = await startSeededMarket();
-  browser = await launchBrowser(market.baseUrl);
+  session = await startBrowserSession();
+  ({ market, browser } = session);
 });
-afterAll(async () => {
-  await browser?.close();
-  await market?.stop();
-});
+afterAll(() => session?.stop());
 
 const listing = (name: string): SeededListing => market.listings.find((l) => l.name === name)!;
 const today = () => new Date().toISOString().slice(0, 10);

@@ -40,7 +40,7 @@ export type Browser = {
  * One chromium (fresh profile) for a whole test file, with clipboard access granted for `origin`
  * and every non-loopback request aborted and recorded.
  */
-export async function launchBrowser(origin: string): Promise<Browser> {
+export async function launchBrowser(origin?: string): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`chromium not found at ${CHROMIUM_PATH}: install it (apt-get install -y chromium) or set CROCHET_CHROMIUM`);
   }
@@ -55,7 +55,8 @@ export async function launchBrowser(origin: string): Promise<Browser> {
   // paint. Missing elements still fail, only later.
   context.setDefaultTimeout(30_000);
   context.setDefaultNavigationTimeout(60_000);
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  // Without an origin: the server's port is not known yet when the browser starts.
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], origin ? { origin } : {});
   const offLoopbackRequests: string[] = [];
   await context.route(
     (url) => !LOOPBACK_HOSTS.has(url.hostname),
