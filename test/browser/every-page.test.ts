@@ -92,6 +92,13 @@ async function checkPage(page: TestPage, c: PageCase, viewport: Viewport) {
     for (let i = 1; i < levels.length; i++) expect(levels[i]!).toBeLessThanOrEqual(levels[i - 1]! + 1);
   }
   if (c.status === 404) expect(await page.getByRole('main').locator('a[href="/"]').count()).toBeGreaterThan(0);
+  if (c.name !== 'api-docs') {
+    // Links in running text are told apart without colour: underlined.
+    const plain = await page.locator('main p a, main li > a, main dd a').evaluateAll((links) =>
+      links.filter((a) => !getComputedStyle(a).textDecorationLine.includes('underline')).map((a) => a.outerHTML.slice(0, 120)),
+    );
+    expect(plain).toEqual([]);
+  }
 
   const layout = await headerLayout(page);
   expect(layout.tops.length).toBeGreaterThan(1);
