@@ -25,7 +25,8 @@ const today = () => new Date().toISOString().slice(0, 10);
 /** The usage <dl> as { Calls: '4', 'Success rate': '50%', … }. */
 const usage = (page: Page) =>
   page.getByTestId('usage').evaluate((dl) => Object.fromEntries([...dl.querySelectorAll('dt')].map((dt) => [dt.textContent?.trim(), dt.nextElementSibling?.textContent?.trim()])));
-const privateMarkers = (l: SeededListing) => [l.privateUrl, new URL(l.privateUrl).host, 'do-not-show', '/private/'];
+// The stub's host with its slash: a bare "127.0.0.1:4029" would also match this server's ":40299".
+const privateMarkers = (l: SeededListing) => [l.privateUrl, `${new URL(l.privateUrl).host}/`, 'do-not-show', '/private/'];
 
 test('fetched without JavaScript, every active listing page holds its name, price and gateway URL, and no private endpoint', async () => {
   for (const l of market.active) {
