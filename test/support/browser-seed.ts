@@ -93,6 +93,8 @@ export type SeededMarket = {
   sellers: { id: string; name: string; score: number; tier: string; verified: boolean; components: Record<string, number> }[];
   buyers: { id: string; name: string }[];
   categories: { slug: string; name: string }[];
+  /** When seeding began (reviews and profiles are dated from then on). */
+  seededAt: Date;
   stop(): Promise<void>;
 };
 
@@ -120,6 +122,7 @@ function must(res: CallResult, status: number, what: string): CallResult {
 
 /** Starts a server process and seeds it through the API. */
 export async function startSeededMarket(): Promise<SeededMarket> {
+  const seededAt = new Date();
   const server = await startServerProcess({ CROCHET_PAYMENT_ROUTES: JSON.stringify(PAYMENT_ROUTES) });
   const stub = startStub();
   try {
@@ -170,6 +173,7 @@ export async function startSeededMarket(): Promise<SeededMarket> {
       sellers: scored,
       buyers: buyers.map((b, i) => ({ id: b.profile.id as string, name: BUYER_NAMES[i]! })),
       categories,
+      seededAt,
       async stop() {
         stub.stop();
         await server.stop();
