@@ -17,3 +17,13 @@ declare module '*.css' {
   const text: string;
   export default text;
 }
+
+declare module '*.svg' {
+  const text: string;
+  export default text;
+}
+
+declare module 'swagger-ui-dist/swagger-ui-bundle.js' {
+  const text: string;
+  export default text;
+}

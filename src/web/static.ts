@@ -1,33 +1,32 @@
 import { Elysia } from 'elysia';
-import { ASSETS, SHELL } from './assets.ts';
+import { ASSETS, FAVICON, type Asset } from './assets.ts';
+import { SECURITY_HEADERS } from './security-headers.ts';
 
-const SECURITY_HEADERS = {
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'same-origin',
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'",
-};
+const assetResponse = (asset: Asset) =>
+  new Response(asset.body, {
+    headers: {
+      'content-type': asset.type,
+      // Versioned names never change; the others are cached briefly and revalidated.
+      'cache-control': asset.immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=300',
+      ...SECURITY_HEADERS,
+    },
+  });
 
 /**
- * Serves the embedded UI: the HTML shell for its pages (never cached, so a new release shows at
- * once) and the files under /assets/ by exact name only — no paths, so no `..` or NUL tricks.
+ * Serves the embedded files under /assets/ by exact name only — no paths, so no `..` or NUL
+ * tricks — and the favicon at the root, where browsers look for it. Pages are the web module's.
  */
 export function staticPlugin() {
-  const shell = () => new Response(SHELL.body, { headers: { 'content-type': SHELL.type, 'cache-control': 'no-cache', ...SECURITY_HEADERS } });
   const hidden = { detail: { hide: true } };
   return new Elysia({ name: 'static' })
-    .get('/', shell, hidden)
-    .get('/listings/:id', shell, hidden)
-    .get('/agents/:id', shell, hidden)
+    .get('/favicon.svg', () => assetResponse(FAVICON), hidden)
+    .get('/favicon.ico', () => assetResponse(FAVICON), hidden)
     .get(
       '/assets/:name',
-      ({ params, set }) => {
+      ({ params }) => {
         const asset = Object.hasOwn(ASSETS, params.name) ? ASSETS[params.name] : undefined;
-        if (!asset) {
-          set.status = 404;
-          return new Response('not found', { status: 404, headers: { 'content-type': 'text/plain' } });
-        }
-        // Unhashed names: cache briefly and revalidate.
-        return new Response(asset.body, { headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=300', ...SECURITY_HEADERS } });
+        if (!asset) return new Response('not found', { status: 404, headers: { 'content-type': 'text/plain', ...SECURITY_HEADERS } });
+        return assetResponse(asset);
       },
       hidden,
     );

@@ -199,6 +199,49 @@ describe('filters, sorts and pages', () => {
   });
 });
 
+describe('blank query parameters (what an HTML form sends for untouched fields)', () => {
+  test('are treated as absent, not as invalid values', async () => {
+    expect(await order('q=&category=&pricing_model=&min_score=&verified=&sort=&page=&limit=')).toEqual(['D', 'C', 'B', 'A']);
+    expect(await order('category=ai&q=')).toEqual(['D', 'B']);
+    expect(await order('q=&sort=price_low&category=')).toEqual(['A', 'D', 'B', 'C']);
+    expect((await search('page=&limit=')).json.pagination).toMatchObject({ page: 1, limit: 20 });
+  });
+
+  test('a present but wrong value is still refused', async () => {
+    const res = await t.call('GET', '/api/v1/listings?min_score=abc&category=');
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('sort=rating ranks by a weighted rating', () => {
+  let r: TestContext;
+  const named: Record<string, string> = {};
+  beforeAll(async () => {
+    r = await createTestApp({ CROCHET_ALLOW_PRIVATE_UPSTREAMS: '1' });
+    const k = (await registerAgent(r.call, evmWallet(), 'Rating Seller')).key;
+    // [label, average, count]: set as the trust module writes them.
+    const specs: [string, number, number][] = [['one-five', 5, 1], ['many-4.7', 4.7, 10], ['unrated', 0, 0], ['poor', 2, 3], ['two-4.5', 4.5, 2]];
+    for (const [label, average, count] of specs) {
+      const res = await postListing(r.call, k, { name: `Rated ${label}`, status: 'active', private_endpoint_url: URL_OK });
+      named[res.json.data.id] = label;
+      r.deps.db.sqlite.query('UPDATE listings SET rating_average = ?, rating_count = ? WHERE id = ?').run(average, count, res.json.data.id);
+      r.clock.advance(1000);
+    }
+  });
+  afterAll(() => r.close());
+
+  test('a single 5-star review does not outrank many 4.7s; (C·m + n·avg) / (C + n) with C = 5, m = 3', async () => {
+    const res = await r.call('GET', '/api/v1/listings?sort=rating');
+    expect(res.status).toBe(200);
+    const labels = res.json.data.map((l: { id: string }) => named[l.id]);
+    // many-4.7: 62/15 = 4.13; two-4.5: 24/7 = 3.43; one-five: 20/6 = 3.33; unrated: 3; poor: 21/8 = 2.63.
+    expect(labels).toEqual(['many-4.7', 'two-4.5', 'one-five', 'unrated', 'poor']);
+    // The plain average would have put the single 5 first.
+    expect(res.json.data.map((l: { rating: { average: number } }) => l.rating.average)).toEqual([4.7, 4.5, 5, 0, 2]);
+  });
+});
+
 describe('price validation', () => {
   const micro = (id: string) => t.deps.db.sqlite.query<{ p: number }, [string]>('SELECT price_micro_usd AS p FROM listings WHERE id = ?').get(id)?.p;
 

@@ -29,12 +29,22 @@ export function ftsQuery(q: string): string | null {
 
 // Every order ends in `l.seq` in the direction its index is scanned, so pages never overlap or
 // skip when sort keys tie, and no sort order needs a temporary b-tree for the tie-break.
+/**
+ * "Best rated" ranks by a Bayesian (weighted) rating, so one 5-star review cannot outrank many
+ * 4.7s: every listing starts with RATING_PRIOR_COUNT pseudo-reviews of RATING_PRIOR_MEAN (the
+ * middle of the 1–5 scale), `weighted = (C × m + n × average) / (C + n)`. One 5 → 3.33; ten
+ * 4.7s → 4.13; no review → 3.
+ */
+export const RATING_PRIOR_COUNT = 5;
+export const RATING_PRIOR_MEAN = 3;
+const WEIGHTED_RATING = `(l.rating_average * l.rating_count + ${RATING_PRIOR_COUNT * RATING_PRIOR_MEAN}.0) / (l.rating_count + ${RATING_PRIOR_COUNT})`;
+
 const ORDER_BY: Record<ListingSort, string> = {
   newest: 'l.created_at DESC, l.seq DESC',
   popular: 'l.calls_total DESC, l.seq DESC',
   price_low: 'l.price_micro_usd ASC, l.seq ASC',
   price_high: 'l.price_micro_usd DESC, l.seq DESC',
-  rating: 'l.rating_average DESC, l.rating_count DESC, l.seq DESC',
+  rating: `${WEIGHTED_RATING} DESC, l.rating_count DESC, l.seq DESC`,
 };
 // Column weights for bm25: name above tags above description.
 const BM25_WEIGHTS = '10.0, 1.0, 4.0';

@@ -23,7 +23,8 @@ export { createTargetCache, getGatewayTarget, type GatewayTarget, type TargetCac
 export { getEndpointMetadata, rotateSigningSecret, testEndpoint, updateEndpoint } from './endpoint.ts';
 export { endpointTestPositionOf, endpointTestsAfter, type EndpointTestRecord } from './endpoint-tests.ts';
 export { providerScore, tierOf, VERIFIED_MIN_SCORE } from './provider.ts';
-export { ftsQuery, listOwnListings, searchListings } from './search.ts';
+export { ftsQuery, listOwnListings, RATING_PRIOR_COUNT, RATING_PRIOR_MEAN, searchListings } from './search.ts';
+export { searchQuery, SORTS, type ListingSort, type ListingView, type SearchQuery } from './model.ts';
 export { reviewTarget, setListingRating, setListingUsage, type ReviewTarget } from './stats.ts';
 
 /** All categories, in their display order. */
@@ -159,4 +160,16 @@ export async function updateListing(deps: TargetDeps, ownerId: string, idOrSlug:
   });
   forgetGatewayTarget(deps, current.id);
   return { ...getListing(deps, current.id, ownerId), warnings };
+}
+
+/** Name and slug of each public (active) listing among `ids`, by id; others are absent. */
+export function activeListingRefs(deps: CoreDeps, ids: readonly string[]): Map<string, { name: string; slug: string }> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Map();
+  const rows = deps.db.sqlite
+    .query<{ id: string; name: string; slug: string }, string[]>(
+      `SELECT id, name, slug FROM listings WHERE status = 'active' AND id IN (${unique.map(() => '?').join(', ')})`,
+    )
+    .all(...unique);
+  return new Map(rows.map((r) => [r.id, { name: r.name, slug: r.slug }]));
 }

@@ -138,3 +138,13 @@ export function refreshAllListingRatings(deps: CoreDeps): string[] {
   });
   return listingIds;
 }
+
+/** Reviews of every listing a seller owned when reviewed, newest first (the agent page). */
+export function listReviewsReceived(deps: CoreDeps, sellerId: string, q: { page: number; limit: number }): { items: ReviewView[]; total: number } {
+  const { sqlite } = deps.db;
+  const total = sqlite.query<{ n: number }, [string]>('SELECT COUNT(*) AS n FROM reviews WHERE seller_id = ?').get(sellerId)?.n ?? 0;
+  const rows = sqlite
+    .query<ReviewRow, [string, number, number]>(`SELECT ${REVIEW_COLUMNS} FROM reviews WHERE seller_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`)
+    .all(sellerId, q.limit, (q.page - 1) * q.limit);
+  return { items: present(deps, rows), total };
+}

@@ -14,7 +14,9 @@ import type { ScoreSnapshot } from './schema.ts';
 
 export { classify, computeScore, type ScoreInputs, type ScoreResult } from './formula.ts';
 export { recomputeScores, type RecomputeResult } from './recompute.ts';
-export { listReviews, postReview, REVIEW_WINDOW_DAYS } from './reviews.ts';
+export { listReviews, listReviewsReceived, postReview, REVIEW_WINDOW_DAYS } from './reviews.ts';
+export type { AgentView, ReviewView, ScoreView } from './model.ts';
+export { WEIGHTS_PERCENT } from './formula.ts';
 
 /** What the trust services need: the core, and the gateway history writer (readers flush it first). */
 export type TrustServiceDeps = Gateway.HistoryReadDeps;

@@ -17,6 +17,8 @@ export type FoundationDeps = {
   maxGatewayBodyBytes: number;
   /** Deepest JSON nesting any body may have (SPEC §1, `CROCHET_MAX_JSON_DEPTH`). */
   maxJsonDepth: number;
+  /** A page for a browser that asked for an unknown route (undefined: the JSON envelope). */
+  notFoundPage?: (request: Request) => Response | undefined;
 };
 
 type RequestMeta = { id: string; startedAt: number };
@@ -110,6 +112,11 @@ export function foundationPlugin(deps: FoundationDeps) {
         if (declared > limit) throw CommonErrors.payloadTooLarge(limit);
       }
     })
+    // An empty query parameter (`?category=&q=`, what an HTML form sends for an untouched field)
+    // means "no filter", never "invalid": drop it before validation.
+    .onTransform({ as: 'global' }, ({ query }) => {
+      for (const name of Object.keys(query)) if (query[name] === '') delete query[name];
+    })
     // Not async: a gateway call gets its answer without a promise to await (Elysia awaits only
     // what is one), on the hottest route.
     .onParse({ as: 'global' }, ({ request }) => {
@@ -142,7 +149,14 @@ export function foundationPlugin(deps: FoundationDeps) {
         return render(CommonErrors.validation(error.type, issues));
       }
       if (code === 'PARSE') return render(CommonErrors.invalidJson());
-      if (code === 'NOT_FOUND') return render(CommonErrors.routeNotFound());
+      if (code === 'NOT_FOUND') {
+        const page = deps.notFoundPage?.(request);
+        if (page) {
+          set.status = 404;
+          return page;
+        }
+        return render(CommonErrors.routeNotFound());
+      }
       logger.error('unhandled error', {
         request_id: id,
         code: String(code),
