@@ -47,6 +47,8 @@ describe('development settings (private upstreams allowed): compared by host and
     'http://0.0.0.0:8787/',
     'http://[::ffff:127.0.0.1]:8787/',
     'http://[::1]:8787/',
+    'http://[::ffff:127.0.0.2]:8787/', // mapped forms of the rest of 127/8 and of 0.0.0.0
+    'http://[::ffff:0.0.0.0]:8787/',
   ];
 
   test('its own gateway URL (and every other way to write this instance) is refused at create, PATCH and PUT endpoint', async () => {

@@ -77,7 +77,12 @@ const isLoopback = (ip: IpAddress) => (ip.family === 4 ? ip.value >>> 24 === 127
 
 /** True when `hostname` (as the guard normalised it) is the public URL's host, on its port when ports count. */
 export function isOwnPublicHost(self: InstanceAddress, hostname: string, port: number, comparePorts: boolean): boolean {
-  return hostname === self.publicHost && (!comparePorts || port === self.publicPort);
+  if (comparePorts && port !== self.publicPort) return false;
+  if (hostname === self.publicHost) return true;
+  // A public URL on an IP literal is also reached through that address's other spellings (IPv4-mapped).
+  const own = parseIp(self.publicHost);
+  const other = parseIp(hostname);
+  return own !== null && other !== null && addressKey(own) === addressKey(other);
 }
 
 /**
@@ -86,6 +91,8 @@ export function isOwnPublicHost(self: InstanceAddress, hostname: string, port: n
  */
 export function reachesListener(self: InstanceAddress, ip: IpAddress, port: number, comparePorts: boolean, listenIps: IpAddress[] = []): boolean {
   if (comparePorts && (self.listenPort === 0 || port !== self.listenPort)) return false;
+  // An IPv4-mapped IPv6 address reaches the IPv4 address it maps: judge that one.
+  ip = parseIp(addressKey(ip)) ?? ip;
   const listen = self.listenIp;
   // Connecting to 0.0.0.0 or :: reaches the local host on Linux.
   if (isUnspecified(ip)) return true;
