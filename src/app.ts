@@ -43,8 +43,8 @@ export function createApp(deps: AppDeps) {
   });
   const metrics = createMetrics();
   const modules = { ...deps, auth };
-  // One set of chain verifiers and one forwarding lock table, shared by the gateway and the sweep.
-  const payments: Payments.PaymentsDeps = { ...deps, verifiers: Payments.buildVerifiers(config.payment_routes), inFlight: new Set(), verifying: new Map() };
+  // One set of chain verifiers, shared by the gateway and the sweep (forwarding leases are in the database).
+  const payments: Payments.PaymentsDeps = { ...deps, verifiers: Payments.buildVerifiers(config.payment_routes), verifying: new Map() };
 
   // The text surfaces list the routes from the generated OpenAPI document of this very app.
   let self: { handle(request: Request): Promise<Response> } | null = null;

@@ -14,6 +14,7 @@ import m10 from '../../migrations/0010_drop_unused_relay_index.sql' with { type:
 import m11 from '../../migrations/0011_endpoint_tests.sql' with { type: 'text' };
 import m12 from '../../migrations/0012_drop_listing_history_index.sql' with { type: 'text' };
 import m13 from '../../migrations/0013_surplus_payments.sql' with { type: 'text' };
+import m14 from '../../migrations/0014_forward_and_job_leases.sql' with { type: 'text' };
 
 export const embeddedMigrations: readonly Migration[] = [
   { tag: '0000_identity', sql: m0 },
@@ -30,4 +31,5 @@ export const embeddedMigrations: readonly Migration[] = [
   { tag: '0011_endpoint_tests', sql: m11 },
   { tag: '0012_drop_listing_history_index', sql: m12 },
   { tag: '0013_surplus_payments', sql: m13 },
+  { tag: '0014_forward_and_job_leases', sql: m14 },
 ];

@@ -2,6 +2,7 @@ import { Elysia } from 'elysia';
 import type { CoreDeps } from '../../shared/deps.ts';
 import type { authPlugin } from '../../shared/http/auth.ts';
 import { jsonBody, ok, okSchema, paged, pagedSchema } from '../../shared/http/envelope.ts';
+import * as Scheduler from '../scheduler/service.ts';
 import * as model from './model.ts';
 import * as Trust from './service.ts';
 
@@ -13,10 +14,11 @@ export type TrustDeps = CoreDeps & { auth: ReturnType<typeof authPlugin> };
  */
 export function trustModule(deps: TrustDeps) {
   let timer: ReturnType<typeof setInterval> | null = null;
-  const scheduled = () => {
+  // One process at a time across the data folder (a job lease); the recompute is idempotent anyway.
+  const scheduled = async () => {
     try {
-      const result = Trust.recomputeScores(deps);
-      deps.logger.info('scores recomputed', { ...result });
+      const run = await Scheduler.runExclusive(deps, 'score-recompute', Trust.RECOMPUTE_INTERVAL_MS, () => Trust.recomputeScores(deps));
+      if (run.ran) deps.logger.info('scores recomputed', { ...run.value });
     } catch (error) {
       deps.logger.error('score recompute failed', { error: error instanceof Error ? error.message : String(error) });
     }
