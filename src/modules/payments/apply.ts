@@ -6,7 +6,7 @@ import { immediate } from '../../db/tx.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import * as Ledger from '../ledger/service.ts';
 import { PaymentCodes } from './errors.ts';
-import { getIntent } from './intent-store.ts';
+import { getIntent, getSettlement, insertSettlement } from './intent-store.ts';
 import { EXTRA_LIFECYCLE, type ExtraPhase, type LifecycleEventType, phaseOf, type Phase, type PostingKind, type Transition, transition } from './lifecycle.ts';
 import { paidResponses, type PaymentIntent, type PaymentSettlement, paymentSettlements } from './schema.ts';
 import type { PaymentVerification } from './verification-result.ts';
@@ -41,8 +41,11 @@ export function apply(deps: ApplyDeps, intentId: string, event: ApplyEvent): App
   return immediate(deps.db.sqlite, () => {
     let intent = getIntent(deps, intentId);
     if (!intent) return { intent, steps: [] };
+    const read = intent;
     const now = deps.clock.now().toISOString();
     const steps: Step[] = [];
+    // Every cell's column changes, written by one conditional update at the end.
+    const patch: Partial<PaymentIntent> = {};
     const run = (type: LifecycleEventType, perform: (t: Extract<Transition, { kind: 'move' }>, current: PaymentIntent) => PaymentIntent) => {
       const phase = phaseOf(intent as PaymentIntent, now);
       const cell = transition(phase, type);
@@ -53,27 +56,27 @@ export function apply(deps: ApplyDeps, intentId: string, event: ApplyEvent): App
     switch (event.type) {
       case 'payment': {
         const { kind, existing } = classify(deps, intent, event.transfer);
-        const cell = run(kind, (t, i) => recordTransfer(deps, i, t, event.transfer, existing, now));
-        if (cell.kind !== 'refuse' && event.thenClaim) run('claim', (t, i) => moveIntent(deps, i, t, now, { claim: event.thenClaim }));
+        const cell = run(kind, (t, i) => recordTransfer(deps, patch, i, t, event.transfer, existing, now));
+        if (cell.kind !== 'refuse' && event.thenClaim) run('claim', (t, i) => moveIntent(patch, i, t, now, { claim: event.thenClaim }));
         break;
       }
       case 'claim':
-        run('claim', (t, i) => moveIntent(deps, i, t, now, { claim: event.claim }));
+        run('claim', (t, i) => moveIntent(patch, i, t, now, { claim: event.claim }));
         break;
       case 'complete':
         run('complete', (t, i) => {
           post(deps, i, t.postings, { gatewayRequestId: event.call.gatewayRequestId });
           keepReply(deps, i, event.call);
-          return moveIntent(deps, i, t, now, { consumedBy: event.call.gatewayRequestId });
+          return moveIntent(patch, i, t, now, { consumedBy: event.call.gatewayRequestId });
         });
         break;
       case 'release':
-        run('release', (t, i) => moveIntent(deps, i, t, now, { releaseOnly: event.leaseId }));
+        run('release', (t, i) => moveIntent(patch, i, t, now, { releaseOnly: event.leaseId }));
         break;
       case 'expire':
         run('expire', (t, i) => {
           post(deps, i, t.postings, {});
-          return moveIntent(deps, i, t, now, {});
+          return moveIntent(patch, i, t, now, {});
         });
         break;
       case 'refund': {
@@ -86,11 +89,12 @@ export function apply(deps: ApplyDeps, intentId: string, event: ApplyEvent): App
         }
         run('refund', (t, i) => {
           post(deps, i, t.postings, { txRef: event.txRef });
-          return moveIntent(deps, i, t, now, { refundTxRef: event.txRef });
+          return moveIntent(patch, i, t, now, { refundTxRef: event.txRef });
         });
         break;
       }
     }
+    writePatch(deps, read, patch);
     return { intent, steps };
   });
 }
@@ -103,7 +107,7 @@ export const stepOf = (r: ApplyResult, event: LifecycleEventType | 'pay*') =>
 
 /** What the books already say about this transfer, relative to `intent` (the event of the table). */
 function classify(deps: ApplyDeps, intent: PaymentIntent, v: VerifiedTransfer): { kind: LifecycleEventType; existing: PaymentSettlement | undefined } {
-  const existing = deps.db.db.select().from(paymentSettlements).where(eq(paymentSettlements.settlementKey, v.settlementKey)).get();
+  const existing = getSettlement(deps, v.settlementKey);
   if (!existing) return { kind: 'pay', existing };
   if (existing.intentId === intent.id) return { kind: 'pay_again', existing };
   // Recorded before as an extra payment of another intent of this buyer (presented with the wrong
@@ -116,6 +120,7 @@ function classify(deps: ApplyDeps, intent: PaymentIntent, v: VerifiedTransfer): 
 
 function recordTransfer(
   deps: ApplyDeps,
+  patch: Partial<PaymentIntent>,
   intent: PaymentIntent,
   t: Extract<Transition, { kind: 'move' }>,
   v: VerifiedTransfer,
@@ -130,11 +135,11 @@ function recordTransfer(
     post(deps, owner, ['cancel_extra'], { network: existing.network, txRef: existing.txRef });
     db.update(paymentSettlements).set({ intentId: intent.id, surplus: false }).where(eq(paymentSettlements.settlementKey, v.settlementKey)).run();
   } else {
-    db.insert(paymentSettlements).values({ ...row, surplus: t.record === 'extra' }).run();
+    insertSettlement(deps, { ...row, surplus: t.record === 'extra' });
   }
   post(deps, intent, t.postings.filter((p) => p !== 'cancel_extra'), ref);
   if (t.record === 'extra') return intent;
-  return moveIntent(deps, intent, t, now, { settledBy: v });
+  return moveIntent(patch, intent, t, now, { settledBy: v });
 }
 
 type MoveExtras = {
@@ -146,8 +151,8 @@ type MoveExtras = {
   releaseOnly?: string;
 };
 
-/** The conditional update of one cell: status (from the status read in this transaction), settlement fields, lease. */
-function moveIntent(deps: ApplyDeps, intent: PaymentIntent, t: Extract<Transition, { kind: 'move' }>, now: string, x: MoveExtras): PaymentIntent {
+/** One cell's column changes (status, settlement fields, lease), added to `patch`; the intent as it now is. */
+function moveIntent(patch: Partial<PaymentIntent>, intent: PaymentIntent, t: Extract<Transition, { kind: 'move' }>, now: string, x: MoveExtras): PaymentIntent {
   const set: Partial<PaymentIntent> = {};
   if (t.to !== null) set.status = t.to;
   if (x.settledBy) Object.assign(set, { settlementKey: x.settledBy.settlementKey, settledNetwork: x.settledBy.network, settledTxRef: x.settledBy.txRef, settledAt: now });
@@ -158,13 +163,18 @@ function moveIntent(deps: ApplyDeps, intent: PaymentIntent, t: Extract<Transitio
     if (x.releaseOnly !== undefined && intent.leaseId !== x.releaseOnly) return intent;
     Object.assign(set, { leaseId: null, leaseUntil: null });
   }
-  const columns = Object.keys(set) as (keyof PaymentIntent)[];
-  if (columns.length === 0) return intent;
-  const sql = `UPDATE payment_intents SET ${columns.map((c) => `${COLUMN[c]} = ?`).join(', ')} WHERE id = ? AND status = ?`;
-  const changed = deps.db.sqlite.query(sql).run(...columns.map((c) => set[c] as string | null), intent.id, intent.status).changes;
-  // Under BEGIN IMMEDIATE nothing else can write between our read and this update.
-  if (changed !== 1) throw new Error(`payments: intent ${intent.id} changed under its transaction`);
+  Object.assign(patch, set);
   return { ...intent, ...set };
+}
+
+/** The conditional update: only from the status read in this transaction. */
+function writePatch(deps: ApplyDeps, read: PaymentIntent, patch: Partial<PaymentIntent>): void {
+  const columns = Object.keys(patch) as (keyof PaymentIntent)[];
+  if (columns.length === 0) return;
+  const sql = `UPDATE payment_intents SET ${columns.map((c) => `${COLUMN[c]} = ?`).join(', ')} WHERE id = ? AND status = ?`;
+  const changed = deps.db.sqlite.query(sql).run(...columns.map((c) => patch[c] as string | null), read.id, read.status).changes;
+  // Under BEGIN IMMEDIATE nothing else can write between our read and this update.
+  if (changed !== 1) throw new Error(`payments: intent ${read.id} changed under its transaction`);
 }
 
 const COLUMN: Partial<Record<keyof PaymentIntent, string>> = {
@@ -234,7 +244,7 @@ export const extraPhaseOf = (s: PaymentSettlement, payableAfter: string, nowIso:
  */
 export function applyExtraRefund(deps: ApplyDeps, settlementKey: string, txRef: string, payableAfter: (s: PaymentSettlement) => string): { code: string | null; settlement: PaymentSettlement | undefined; intent: PaymentIntent | undefined } {
   return immediate(deps.db.sqlite, () => {
-    const s = deps.db.db.select().from(paymentSettlements).where(eq(paymentSettlements.settlementKey, settlementKey)).get();
+    const s = getSettlement(deps, settlementKey);
     const intent = s ? getIntent(deps, s.intentId) : undefined;
     if (!s || !s.surplus || !intent) return { code: PaymentCodes.REFUND_NOT_FOUND, settlement: s, intent };
     const now = deps.clock.now().toISOString();
