@@ -1,5 +1,6 @@
 import type { AppError } from '../../shared/app-error.ts';
 import type { UpstreamOutcome } from '../../shared/upstream/client.ts';
+import { UNSAFE_ENDPOINT_URL } from '../../shared/upstream/guard.ts';
 import { sendSignedCall, type SignedTarget } from '../../shared/upstream/send-signed.ts';
 import { GatewayErrors } from './errors.ts';
 import type { GatewayStatus } from './schema.ts';
@@ -20,7 +21,7 @@ export async function forwardCall(args: Parameters<typeof sendSignedCall>[0] & {
   const result = await sendSignedCall(args);
   if (result.kind !== 'refused') return mapOutcome(result);
   // The buyer learns only that the seller is unreachable, never why in terms of its address.
-  const unsafe = result.error.code === 'UNSAFE_ENDPOINT_URL';
+  const unsafe = result.error.code === UNSAFE_ENDPOINT_URL;
   return failed('seller_failed', unsafe ? GatewayErrors.upstreamUnsafe() : GatewayErrors.upstreamUnreachable(), null, null);
 }
 

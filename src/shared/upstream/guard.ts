@@ -62,8 +62,11 @@ const ADDRESS_LABELS: Record<UnsafeReason, string> = {
   documentation: 'documentation',
 };
 
+/** The code of every refusal of an unsafe upstream URL (compared by name elsewhere). */
+export const UNSAFE_ENDPOINT_URL = 'UNSAFE_ENDPOINT_URL';
+
 function refuse(reason: RefusalReason, message: string): AppError {
-  return new AppError(422, 'UNSAFE_ENDPOINT_URL', message, {
+  return new AppError(422, UNSAFE_ENDPOINT_URL, message, {
     details: { reason },
     recovery: recover.fixRequest(
       'Use an absolute https:// URL on a public host name, without credentials; put upstream auth in the upstream auth header.',
