@@ -39,6 +39,8 @@ let listingId: string;
 let slowListingId: string;
 /** Calls on the slow route that never answer (the forward in flight when its process is killed). */
 const hanging = new Set<string>();
+/** While set, every call on the slow route takes this long (calls in flight under load). */
+let lagMs = 0;
 
 async function serve(): Promise<Serve> {
   const port = freePort();
@@ -81,6 +83,7 @@ beforeAll(async () => {
           hanging.delete(relay);
           await Bun.sleep(60_000);
         }
+        if (lagMs > 0) await Bun.sleep(lagMs);
         return Response.json({ answer: 'slow' });
       },
     },
@@ -166,6 +169,46 @@ test('30 paid intents, each retried on both processes at once: each forwarded on
   }
   expect(await ledgerVerifies()).toBe(true);
 });
+
+test('kill -9 under paid load: every call completes once on the survivor, every transfer booked once, the ledger verifies', async () => {
+  const intents: { relay: string; tx: string; body: string }[] = [];
+  for (let i = 0; i < 16; i++) {
+    const body = JSON.stringify({ q: 'load', i });
+    intents.push({ ...(await paidIntent(b, slowListingId, body)), body });
+  }
+  lagMs = 1_500;
+  try {
+    for (const { relay, tx, body } of intents) void gateway(a, slowListingId, body, { 'x-crochet-relay-request-id': relay, 'x-crochet-payment-tx': tx }).catch(() => undefined);
+    for (let i = 0; intents.filter((x) => forwardsOf(x.relay) > 0).length < 8; i++) {
+      if (i > 800) throw new Error('the calls never reached the seller');
+      await Bun.sleep(25);
+    }
+    a.proc.kill('SIGKILL');
+    await a.proc.exited;
+  } finally {
+    lagMs = 0;
+  }
+  // The buyer retries each on the survivor until it is served (or was served before the kill).
+  const deadline = Date.now() + SLOW_TIMEOUT_MS + 30_000;
+  for (const { relay, tx, body } of intents) {
+    for (;;) {
+      const res = await gateway(b, slowListingId, body, { 'x-crochet-relay-request-id': relay, 'x-crochet-payment-tx': tx });
+      if (res.status === 200 || res.json?.error?.code === 'PAYMENT_INTENT_CONSUMED') break;
+      expect(res.status).toBe(409);
+      expect(res.json.error.code).toBe('PAYMENT_IN_PROGRESS');
+      if (Date.now() > deadline) throw new Error(`${relay} was never served`);
+      await Bun.sleep(500);
+    }
+  }
+  for (const { relay, tx } of intents) {
+    expect(query<{ status: string }>('SELECT status FROM payment_intents WHERE id = ?', relay)).toEqual([{ status: 'consumed' }]);
+    expect(credits(relay)).toBe(1);
+    expect(query<{ n: number }>("SELECT COUNT(*) AS n FROM ledger_entries WHERE relay_request_id = ? AND entry_type = 'buyer_payment'", relay)[0]!.n).toBe(1);
+    expect(query<{ n: number }>('SELECT COUNT(*) AS n FROM payment_settlements WHERE tx_ref = ?', tx.toLowerCase())[0]!.n).toBe(1);
+  }
+  expect(await ledgerVerifies()).toBe(true);
+  a = await serve(); // the next test kills it again
+}, 120_000);
 
 test('the process forwarding a paid call is killed (SIGKILL): no second forward until its lease lapses, then one, credited once', async () => {
   const body = '{"q":"killed"}';
