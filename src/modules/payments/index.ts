@@ -13,11 +13,12 @@ const SWEEP_LEASE_MS = 60_000;
 export function paymentsModule(deps: Payments.PaymentsDeps) {
   let timer: ReturnType<typeof setInterval> | null = null;
   let running = false;
+  let stopped = false;
   const sweep = async () => {
-    if (running) return;
+    if (running || stopped) return;
     running = true;
     try {
-      const run = await Scheduler.runExclusive(deps, 'payments-sweep', SWEEP_LEASE_MS, (lease) => Payments.sweepAll(deps, lease.renew));
+      const run = await Scheduler.runExclusive(deps, 'payments-sweep', SWEEP_LEASE_MS, (lease) => Payments.sweepAll(deps, () => !stopped && lease.renew()));
       if (run.ran && run.value.refundDue + run.value.expired > 0) deps.logger.info('payment intents swept', { refund_due: run.value.refundDue, expired: run.value.expired });
     } catch (error) {
       deps.logger.error('payment sweep failed', { error: error instanceof Error ? error.message : String(error) });
@@ -27,9 +28,12 @@ export function paymentsModule(deps: Payments.PaymentsDeps) {
   };
   return new Elysia({ name: 'payments-sweep' })
     .onStart(() => {
+      stopped = false;
       timer ??= setInterval(sweep, deps.config.sweep_interval_seconds * 1000);
     })
     .onStop(() => {
+      // A sweep under way stops after its current batch (the database closes after the drain).
+      stopped = true;
       if (timer) clearInterval(timer);
       timer = null;
     });

@@ -40,6 +40,10 @@ export async function runExclusive<T>(
   try {
     return { ran: true, value: await job({ renew }) };
   } finally {
-    deps.db.sqlite.query('DELETE FROM job_leases WHERE name = ? AND holder = ?').run(name, taken.holder);
+    try {
+      deps.db.sqlite.query('DELETE FROM job_leases WHERE name = ? AND holder = ?').run(name, taken.holder);
+    } catch {
+      // The database closed under a stopping server: the lease lapses after ttlMs instead.
+    }
   }
 }
