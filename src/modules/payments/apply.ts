@@ -8,7 +8,7 @@ import * as Ledger from '../ledger/service.ts';
 import { PaymentCodes } from './errors.ts';
 import { getIntent, getSettlement, insertSettlement } from './intent-store.ts';
 import { EXTRA_LIFECYCLE, type ExtraPhase, type LifecycleEventType, phaseOf, type Phase, type PostingKind, type Transition, transition } from './lifecycle.ts';
-import { paidResponses, type PaymentIntent, type PaymentSettlement, paymentSettlements } from './schema.ts';
+import { type PaymentIntent, type PaymentSettlement, paymentSettlements } from './schema.ts';
 import type { PaymentVerification } from './verification-result.ts';
 import { eq } from 'drizzle-orm';
 
@@ -211,15 +211,11 @@ function keepReply(deps: ApplyDeps, intent: PaymentIntent, call: CompletedCall):
   const ttl = deps.config.paid_response_ttl_seconds;
   if (ttl <= 0 || call.body.byteLength > MAX_STORED_RESPONSE_BYTES) return;
   const now = deps.clock.now();
-  deps.db.db.insert(paidResponses).values({
-    gatewayRequestId: call.gatewayRequestId,
-    intentId: intent.id,
-    buyerId: intent.buyerId,
-    sellerStatus: call.sellerStatus,
-    bodySealed: deps.vault.seal(new TextDecoder().decode(call.body), { table: 'paid_responses', column: 'body_sealed', rowId: call.gatewayRequestId }),
-    createdAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
-  }).run();
+  const sealed = deps.vault.seal(new TextDecoder().decode(call.body), { table: 'paid_responses', column: 'body_sealed', rowId: call.gatewayRequestId });
+  // A raw statement (compiled once per connection): this runs once per paid call.
+  deps.db.sqlite
+    .query('INSERT INTO paid_responses (gateway_request_id, intent_id, buyer_id, seller_status, body_sealed, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(call.gatewayRequestId, intent.id, intent.buyerId, call.sellerStatus, sealed, now.toISOString(), new Date(now.getTime() + ttl * 1000).toISOString());
 }
 
 /** One transfer may pay back several refunds of one buyer, never refunds of two buyers. */
