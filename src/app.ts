@@ -7,6 +7,7 @@ import { gatewayModule } from './modules/gateway/index.ts';
 import { listingsModule } from './modules/listings/index.ts';
 import { MAX_BODY_LIMIT_BYTES } from './modules/listings/model.ts';
 import { sweepExpiredIntents } from './modules/payments/index.ts';
+import { recomputeScoresExclusively } from './modules/trust/index.ts';
 import * as Payments from './modules/payments/service.ts';
 import { surfacesModule } from './modules/surfaces/index.ts';
 import { trustModule } from './modules/trust/index.ts';
@@ -51,8 +52,8 @@ export function createApp(deps: AppDeps, runtime: Runtime = createRuntime(deps))
   const auth = authPlugin({ ...runtime, authenticate: (header) => Identity.authenticate(core, header) });
   const metrics = createMetrics();
   const modules = { ...core, auth };
-  // One set of chain verifiers and one forwarding lock table, shared by the gateway and the sweep.
-  const payments: Payments.PaymentsDeps = { ...deps, verifiers: Payments.buildVerifiers(config.payment_routes), inFlight: new Set(), verifying: new Map() };
+  // One set of chain verifiers, shared by the gateway and the sweep (forwarding leases are in the database).
+  const payments: Payments.PaymentsDeps = { ...deps, verifiers: Payments.buildVerifiers(config.payment_routes), verifying: new Map() };
 
   // The text surfaces list the routes from the generated OpenAPI document of this very app.
   let self: { handle(request: Request): Promise<Response> } | null = null;
@@ -75,8 +76,8 @@ export function createApp(deps: AppDeps, runtime: Runtime = createRuntime(deps))
     // Every background timer of the app: they run while the server listens.
     .use(
       schedulePlugin(deps.logger, [
-        { name: 'payment sweep', everyMs: config.sweep_interval_seconds * 1000, run: () => sweepExpiredIntents(payments) },
-        { name: 'score recompute', everyMs: Trust.RECOMPUTE_INTERVAL_MS, run: () => deps.logger.info('scores recomputed', { ...Trust.recomputeScores(core) }) },
+        { name: 'payment sweep', everyMs: config.sweep_interval_seconds * 1000, run: (keepGoing) => sweepExpiredIntents(payments, keepGoing) },
+        { name: 'score recompute', everyMs: Trust.RECOMPUTE_INTERVAL_MS, run: () => recomputeScoresExclusively(core) },
       ]),
     );
   self = app;

@@ -1,6 +1,7 @@
 // Settlement throughput of the database path alone (the on-chain verification result is given):
-// per paid call, the settlement transaction (unique settlement key, intent settled, buyer → held)
-// and the release transaction (held → seller + fee, intent consumed, reply sealed).
+// per paid call, the settlement transaction (unique settlement key, intent settled, buyer → held,
+// forwarding lease taken) and the release transaction (held → seller + fee, intent consumed, lease
+// dropped, reply sealed) — both through the lifecycle's `apply`, as the gateway makes them.
 // Run directly: `bun test/bench/payment-settlement.ts [N]`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { openDatabase } from '../../src/db/open.ts';
 import { immediate } from '../../src/db/tx.ts';
 import { verifyLedger } from '../../src/modules/ledger/service.ts';
 import { paymentIntents } from '../../src/modules/payments/schema.ts';
+import { apply } from '../../src/modules/payments/apply.ts';
 import * as Payments from '../../src/modules/payments/service.ts';
 import { generateMasterKey } from '../../src/modules/vault/envelope.ts';
 import { createVault } from '../../src/modules/vault/service.ts';
@@ -23,7 +25,7 @@ export function runPaymentSettlementBench(iterations = 5000, log: (line: string)
   const config = loadConfig({ env: { CROCHET_DATA_DIR: dir, CROCHET_FEE_BPS: '250' } });
   const deps: Payments.PaymentsDeps = {
     config, db, clock: systemClock, logger: createLogger('error'), vault: createVault(generateMasterKey()),
-    verifiers: Payments.buildVerifiers([]), inFlight: new Set(), verifying: new Map(),
+    verifiers: Payments.buildVerifiers([]), verifying: new Map(),
   };
   try {
     const buyers = Array.from({ length: 50 }, () => newId());
@@ -34,7 +36,7 @@ export function runPaymentSettlementBench(iterations = 5000, log: (line: string)
       bodySha256: '0'.repeat(64), amountMicroUsd: 10_000 + (i % 1000) * 250, feeBps: 250,
       routes: [{ network: 'eip155:8453', asset: '0xusdc', decimals: 6, pay_to: '0xseller', amount_atomic: '10000', min_amount: '0' }],
       status: 'open', createdAt: new Date().toISOString(), expiresAt: expires, settlementKey: null, settledNetwork: null, settledTxRef: null,
-      settledAt: null, consumedAt: null, gatewayRequestId: null, refundTxRef: null, refundedAt: null,
+      settledAt: null, consumedAt: null, gatewayRequestId: null, refundTxRef: null, refundedAt: null, leaseId: null, leaseUntil: null,
     }));
     immediate(db.sqlite, () => {
       for (const intent of intents) db.db.insert(paymentIntents).values(intent).run();
@@ -43,10 +45,12 @@ export function runPaymentSettlementBench(iterations = 5000, log: (line: string)
     const started = Bun.nanoseconds();
     for (let i = 0; i < iterations; i++) {
       const txRef = `0x${i.toString(16).padStart(64, '0')}`;
-      const settled = Payments.settleVerifiedPayment(deps, intents[i] as Payments.PaymentIntent, {
-        status: 'verified', settlementKey: `eip155:8453:${txRef}:0`, txRef, payer: '0xbuyer', amountAtomic: 10_000n, transferIndex: 0,
-      }, 'eip155:8453');
-      immediate(db.sqlite, () => Payments.completePaidCall(deps, settled, { gatewayRequestId: `gw_req_bench${i}`, sellerStatus: 200, body: reply }));
+      const { intent: settled } = apply(deps, (intents[i] as Payments.PaymentIntent).id, {
+        type: 'payment',
+        transfer: { status: 'verified', settlementKey: `eip155:8453:${txRef}:0`, txRef, payer: '0xbuyer', amountAtomic: 10_000n, transferIndex: 0, network: 'eip155:8453' },
+        thenClaim: { leaseId: `lease${i}`, until: expires },
+      });
+      immediate(db.sqlite, () => Payments.completePaidCall(deps, settled as Payments.PaymentIntent, { gatewayRequestId: `gw_req_bench${i}`, sellerStatus: 200, body: reply }));
     }
     const seconds = (Bun.nanoseconds() - started) / 1e9;
     const check = verifyLedger(db.sqlite);

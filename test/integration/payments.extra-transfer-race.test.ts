@@ -29,7 +29,7 @@ function depsWithSlowTx(slow: string, delayMs: number): Payments.PaymentsDeps {
       },
     });
   }
-  return { ...m.t.deps, verifiers, inFlight: new Set(), verifying: new Map() };
+  return { ...m.t.deps, verifiers, verifying: new Map() };
 }
 
 async function openIntent(raw: string, listingId = m.listing.id) {

@@ -87,7 +87,7 @@ test('a settled intent left unused becomes refund_due after expiry; the operator
   m.setSellerMode('fail');
   expect((await m.call(m.listing.id, raw, m.buyer.key, { relay, tx })).status).toBe(502);
   m.setSellerMode('ok');
-  const deps: Payments.PaymentsDeps = { ...m.t.deps, verifiers: Payments.buildVerifiers(m.t.config.payment_routes), inFlight: new Set(), verifying: new Map() };
+  const deps: Payments.PaymentsDeps = { ...m.t.deps, verifiers: Payments.buildVerifiers(m.t.config.payment_routes), verifying: new Map() };
   // Not yet expired: the sweep leaves it alone.
   expect(Payments.sweepExpiredIntents(deps).refundDue).toBe(0);
   m.t.clock.advance(901_000);

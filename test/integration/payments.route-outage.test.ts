@@ -31,7 +31,7 @@ afterAll(() => t.close());
 function depsWith(verdicts: Record<string, () => Promise<PaymentVerification>>): Payments.PaymentsDeps {
   const evm = new Map<string, EvmVerifier>();
   for (const [network, verify] of Object.entries(verdicts)) evm.set(Payments.verifierKey({ network, asset: route(0).asset }), { headBlock: async () => 100n, verify });
-  return { ...t.deps, verifiers: { evm, solana: new Map() }, inFlight: new Set(), verifying: new Map() };
+  return { ...t.deps, verifiers: { evm, solana: new Map() }, verifying: new Map() };
 }
 
 async function intentFor(deps: Payments.PaymentsDeps, body: string) {

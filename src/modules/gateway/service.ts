@@ -127,7 +127,7 @@ export async function handleGatewayCall(
     });
   const listing = target.listing;
   if (listing.pricingModel === 'free') return finish(deps, attempt, await forward());
-  return paidCall(deps, attempt, { ...call, bodySha256 }, { listingId: listing.id, sellerId: listing.ownerProfileId, priceMicroUsd: listing.priceMicroUsd }, forward);
+  return paidCall(deps, attempt, { ...call, bodySha256 }, { listingId: listing.id, sellerId: listing.ownerProfileId, priceMicroUsd: listing.priceMicroUsd, timeoutMs: endpoint.timeoutMs }, forward);
 }
 
 const hasPrivateUrl = <T extends { privateUrl: string | null }>(e: T): e is T & { privateUrl: string } => e.privateUrl !== null && e.privateUrl !== '';
@@ -143,7 +143,7 @@ async function paidCall(
   deps: GatewayDeps,
   attempt: Attempt,
   call: { bodySha256: string; relayRequestId: string | null; paymentTx: string | null; originCurrency: string | null },
-  listing: { listingId: string; sellerId: string; priceMicroUsd: number },
+  listing: { listingId: string; sellerId: string; priceMicroUsd: number; timeoutMs: number },
   forward: (relayRequestId: string) => Promise<ForwardResult>,
 ): Promise<GatewayReply> {
   const { bodySha256 } = call;
@@ -167,34 +167,37 @@ async function paidCall(
     return refuse(created.error, created.intent.id, created.intent.amountMicroUsd);
   }
 
+  // gateway → payments (authorize) → forward → payments (complete) → ledger.
   let decision: Payments.PaidCallDecision;
   try {
-    decision = await Payments.authorizePaidCall(
-      deps,
-      { buyerId: attempt.buyerId, listingId: listing.listingId, bodySha256, relayRequestId: call.relayRequestId, paymentTx: call.paymentTx },
-      // The settlement transaction records this attempt too (as pending until its outcome replaces it).
-      (settled) => deps.history.writeNow(rowOf(deps, attempt, { status: 'payment_pending', httpStatus: 202, relayRequestId: settled.id, amountMicroUsd: settled.amountMicroUsd })),
-    );
+    decision = await Payments.authorizePaidCall(deps, {
+      buyerId: attempt.buyerId, listingId: listing.listingId, bodySha256, relayRequestId: call.relayRequestId, paymentTx: call.paymentTx, timeoutMs: listing.timeoutMs,
+    });
   } catch (error) {
     return refuse(error, call.relayRequestId.slice(0, 80));
   }
   const intent = decision.intent;
+  const paid = { relayRequestId: intent.id, amountMicroUsd: intent.amountMicroUsd };
   if (decision.kind === 'pending') {
-    record(deps, attempt, { status: 'payment_pending', httpStatus: 202, relayRequestId: intent.id, amountMicroUsd: intent.amountMicroUsd });
+    record(deps, attempt, { status: 'payment_pending', httpStatus: 202, ...paid });
     const body = { success: true, data: { status: 'pending', relay_request_id: intent.id, retryable: true, retry_after_seconds: decision.retryAfterSeconds } };
     return { httpStatus: 202, body: new TextEncoder().encode(JSON.stringify(body)), requestId: attempt.id };
   }
   try {
+    // On record while it is forwarded (as pending until its outcome replaces it).
+    deps.history.writeNow(rowOf(deps, attempt, { status: 'payment_pending', httpStatus: 202, ...paid }));
     const result = await forward(intent.id);
-    const paid = { relayRequestId: intent.id, amountMicroUsd: intent.amountMicroUsd };
     if (result.reply.kind === 'seller') {
       const reply = result.reply;
       // Handled by the seller: credit, consume and record together, or not at all.
-      immediate(deps.db.sqlite, () => {
-        Payments.completePaidCall(deps, intent, { gatewayRequestId: attempt.id, sellerStatus: reply.httpStatus, body: reply.body });
+      const credited = immediate(deps.db.sqlite, () => {
+        const ok = Payments.completePaidCall(deps, intent, { gatewayRequestId: attempt.id, sellerStatus: reply.httpStatus, body: reply.body });
         deps.history.writeNow(rowOf(deps, attempt, outcomeOf(result, paid)));
         deps.metrics.inc('crochet_gateway_calls_total', { status: result.status });
+        return ok;
       });
+      // Only when this call's lease lapsed and another completed first: the seller's reply still goes back, credited once.
+      if (!credited) deps.logger.warn('paid call completed after its intent was consumed elsewhere; not credited again', { relay_request_id: intent.id, request_id: attempt.id });
       return { httpStatus: reply.httpStatus, body: reply.body, requestId: attempt.id };
     }
     // Seller failure: nothing credited, the settled intent stays usable for a retry.

@@ -1,48 +1,12 @@
-import { and, eq, inArray, isNull, lte, type SQL, sql } from 'drizzle-orm';
-import { immediate } from '../../db/tx.ts';
-import { microToDecimalString } from '../../shared/money.ts';
-import * as Ledger from '../ledger/service.ts';
-import { PaymentErrors } from './errors.ts';
-import { paidResponses, type PaymentIntent, paymentIntents, type PaymentSettlement, paymentSettlements } from './schema.ts';
-import { getIntent } from './intent-store.ts';
+// Refunds the operator owes: listed from intents and extra payments, marked paid through the
+// lifecycle (`apply`), which posts refunds:<buyer> → buyer.
+import { and, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import type { CoreDeps } from '../../shared/deps.ts';
-import type { PaymentsDeps } from './service.ts';
-
-/**
- * Expiry sweep: settled intents never used become `refund_due` (held → the buyer's refund account);
- * open ones just expire; stored replies past their time are deleted. Each intent in its own transaction.
- */
-export function sweepExpiredIntents(deps: PaymentsDeps): { refundDue: number; expired: number } {
-  const now = deps.clock.now().toISOString();
-  const { db } = deps.db;
-  const due = db.select().from(paymentIntents)
-    .where(and(inArray(paymentIntents.status, ['open', 'settled']), lte(paymentIntents.expiresAt, now))).all();
-  let refundDue = 0;
-  let expired = 0;
-  for (const intent of due) {
-    if (deps.inFlight.has(intent.id)) continue;
-    immediate(deps.db.sqlite, () => {
-      // Conditional on the status read above: a retry that settled or consumed it meanwhile wins.
-      const move = (from: string, to: string) =>
-        deps.db.sqlite.query('UPDATE payment_intents SET status = ? WHERE id = ? AND status = ?').run(to, intent.id, from).changes;
-      if (intent.status === 'open') {
-        expired += move('open', 'expired');
-        return;
-      }
-      if (move('settled', 'refund_due') !== 1) return;
-      Ledger.postLedgerTransaction(deps, {
-        kind: 'refund_due',
-        entries: Ledger.refundDueEntries({ buyerId: intent.buyerId, amountMicroUsd: intent.amountMicroUsd }),
-        network: intent.settledNetwork ?? undefined,
-        txRef: intent.settledTxRef ?? undefined,
-        relayRequestId: intent.id,
-      });
-      refundDue += 1;
-    });
-  }
-  db.delete(paidResponses).where(lte(paidResponses.expiresAt, now)).run();
-  return { refundDue, expired };
-}
+import { microToDecimalString } from '../../shared/money.ts';
+import { apply, type ApplyDeps, applyExtraRefund, refusalOf } from './apply.ts';
+import { PaymentCodes, PaymentErrors } from './errors.ts';
+import { getIntent } from './intent-store.ts';
+import { type PaymentIntent, paymentIntents, type PaymentSettlement, paymentSettlements } from './schema.ts';
 
 export type RefundView = {
   /** What `refunds mark` takes: the relay id for an intent's refund, the settlement key for an extra payment. */
@@ -72,6 +36,9 @@ export type RefundView = {
 };
 
 type Surplus = PaymentSettlement & { intent: PaymentIntent };
+
+/** An extra payment may pay for another intent of its buyer until every intent that existed when it was recorded has expired. */
+const payableAfterOf = (deps: CoreDeps, recordedAt: string) => new Date(Date.parse(recordedAt) + deps.config.payment_intent_ttl_seconds * 1000).toISOString();
 
 /** The pay_to of the intent's route on `network`, and whose wallet that is. */
 function recipient(deps: CoreDeps, intent: PaymentIntent, network: string | null): Pick<RefundView, 'paid_to' | 'held_by'> {
@@ -116,7 +83,7 @@ function surplusRefund(deps: CoreDeps, s: Surplus): RefundView {
     status: s.refundTxRef === null ? 'refund_due' : 'refunded',
     refund_tx_ref: s.refundTxRef,
     due_since: s.createdAt,
-    payable_after: new Date(Date.parse(s.createdAt) + deps.config.payment_intent_ttl_seconds * 1000).toISOString(),
+    payable_after: payableAfterOf(deps, s.createdAt),
   };
 }
 
@@ -137,43 +104,26 @@ export function listRefunds(deps: CoreDeps, includeDone = false): RefundView[] {
 
 /**
  * The operator paid a refund back on chain: record its transaction reference (refunds:<buyer> →
- * buyer). `refundId` is a `refund_id` from the list.
+ * buyer). `refundId` is a `refund_id` from the list: the lifecycle's `refund` on the intent, or on
+ * the extra payment.
  */
-export function markRefunded(deps: CoreDeps, refundId: string, txRef: string): RefundView {
-  return immediate(deps.db.sqlite, () => {
-    const intent = getIntent(deps, refundId);
-    const surplus = intent ? undefined : surpluses(deps, eq(paymentSettlements.settlementKey, refundId))[0];
-    const owed = intent ?? surplus?.intent;
-    if (!owed || (intent ? intent.status !== 'refund_due' : surplus?.refundTxRef !== null)) throw PaymentErrors.refundNotFound();
-    if (surplus) {
-      const payableAfter = surplusRefund(deps, surplus).payable_after;
-      if (deps.clock.now().toISOString() < payableAfter) throw PaymentErrors.refundNotYetPayable(payableAfter);
-    }
-    // One transfer may pay back several refunds of one buyer; a reference already recorded for
-    // another buyer is a mistake that would book one real refund twice.
-    const otherBuyer = deps.db.sqlite
-      .query<{ n: number }, [string, string, string, string]>(
-        `SELECT (SELECT COUNT(*) FROM payment_intents WHERE refund_tx_ref = ? AND buyer_id != ?)
-              + (SELECT COUNT(*) FROM payment_settlements s JOIN payment_intents i ON i.id = s.intent_id
-                  WHERE s.refund_tx_ref = ? AND i.buyer_id != ?) AS n`,
-      )
-      .get(txRef, owed.buyerId, txRef, owed.buyerId);
-    if ((otherBuyer?.n ?? 0) > 0) throw PaymentErrors.refundTxRefUsed();
-    const now = deps.clock.now().toISOString();
-    if (intent) {
-      deps.db.db.update(paymentIntents).set({ status: 'refunded', refundTxRef: txRef, refundedAt: now }).where(eq(paymentIntents.id, intent.id)).run();
-    } else {
-      deps.db.db.update(paymentSettlements).set({ refundTxRef: txRef, refundedAt: now }).where(eq(paymentSettlements.settlementKey, refundId)).run();
-    }
-    Ledger.postLedgerTransaction(deps, {
-      kind: 'refund',
-      entries: Ledger.refundEntries({ buyerId: owed.buyerId, amountMicroUsd: owed.amountMicroUsd }),
-      network: (intent ? intent.settledNetwork : surplus?.network) ?? undefined,
-      txRef,
-      relayRequestId: owed.id,
-    });
-    return intent
-      ? intentRefund(deps, { ...intent, status: 'refunded', refundTxRef: txRef, refundedAt: now })
-      : surplusRefund(deps, { ...(surplus as Surplus), refundTxRef: txRef, refundedAt: now });
-  });
+export function markRefunded(deps: ApplyDeps, refundId: string, txRef: string): RefundView {
+  if (getIntent(deps, refundId)) {
+    const result = apply(deps, refundId, { type: 'refund', txRef });
+    const refusal = refusalOf(result);
+    if (refusal || !result.intent) throw refundError(refusal?.code ?? PaymentCodes.REFUND_NOT_FOUND);
+    return intentRefund(deps, result.intent);
+  }
+  const payableAfter = (s: PaymentSettlement) => payableAfterOf(deps, s.createdAt);
+  const done = applyExtraRefund(deps, refundId, txRef, payableAfter);
+  if (done.code !== null || !done.settlement || !done.intent) {
+    throw refundError(done.code ?? PaymentCodes.REFUND_NOT_FOUND, done.settlement ? payableAfter(done.settlement) : '');
+  }
+  return surplusRefund(deps, { ...done.settlement, intent: done.intent });
+}
+
+function refundError(code: string, payableAfter = ''): Error {
+  if (code === PaymentCodes.REFUND_TX_REF_USED) return PaymentErrors.refundTxRefUsed();
+  if (code === PaymentCodes.REFUND_NOT_YET_PAYABLE) return PaymentErrors.refundNotYetPayable(payableAfter);
+  return PaymentErrors.refundNotFound();
 }

@@ -20,7 +20,8 @@ export type OfferedRoute = {
 /**
  * A relay request (`rly_…`): the price of one call to one listing with one body, for one buyer.
  * open → settled (payment verified, held) → consumed (seller handled the call, released);
- * settled and unused at expiry → refund_due → refunded; open at expiry → expired.
+ * settled and unused at expiry → refund_due → refunded; open at expiry → expired. Every move is in
+ * `lifecycle.ts` (the table) and made by `apply.ts`.
  */
 export const paymentIntents = sqliteTable(
   'payment_intents',
@@ -44,6 +45,12 @@ export const paymentIntents = sqliteTable(
     gatewayRequestId: text('gateway_request_id'),
     refundTxRef: text('refund_tx_ref'),
     refundedAt: text('refunded_at'),
+    /**
+     * The forwarding claim (SPEC §5 item 9): a random id per claim and when it lapses (the endpoint's
+     * timeout plus a margin). In the database, so every process sharing the data folder sees it.
+     */
+    leaseId: text('lease_id'),
+    leaseUntil: text('lease_until'),
   },
   (t) => [
     index('payment_intents_buyer').on(t.buyerId, t.createdAt),

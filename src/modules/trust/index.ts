@@ -5,6 +5,7 @@ import { CommonErrors } from '../../shared/errors.ts';
 import { errorOf, errorsOf } from '../../shared/http/openapi/error-codes.ts';
 import { op, requires } from '../../shared/http/openapi/operation.ts';
 import { TrustErrors } from './errors.ts';
+import * as Scheduler from '../scheduler/service.ts';
 import * as model from './model.ts';
 import * as Trust from './service.ts';
 
@@ -14,6 +15,12 @@ export type TrustDeps = Trust.TrustServiceDeps & { auth: ReturnType<typeof authP
  * Reviews, agent profiles with their Crochet Score, and the recompute on demand through the
  * internal route (for an external cron); app.ts also schedules it while the server listens.
  */
+/** The scheduled recompute: one process at a time across the data folder (a job lease); idempotent anyway. */
+export async function recomputeScoresExclusively(deps: Trust.TrustServiceDeps): Promise<void> {
+  const run = await Scheduler.runExclusive(deps, 'score-recompute', Trust.RECOMPUTE_INTERVAL_MS, () => Trust.recomputeScores(deps));
+  if (run.ran) deps.logger.info('scores recomputed', { ...run.value });
+}
+
 export function trustModule(deps: TrustDeps) {
   return new Elysia({ prefix: '/api/v1', tags: ['trust'] })
     .use(deps.auth)
