@@ -31,8 +31,11 @@ async function spam(reference: Address, payTo: Address, count: number): Promise<
   }
 }
 
-/** A verifier on the test chain whose RPC traffic passes through a counter of getSignaturesForAddress calls. */
-function countingVerifier(options: { signaturesPageLimit?: number } = {}) {
+/**
+ * A verifier on the test chain whose RPC traffic passes through a counter of getSignaturesForAddress
+ * calls; `failTransactions` are signatures whose getTransaction answers 429, as a busy RPC does.
+ */
+function countingVerifier(options: { signaturesPageLimit?: number } = {}, failTransactions: ReadonlySet<string> = new Set()) {
   const pages: { before?: string; limit?: number }[] = [];
   const proxy = Bun.serve({
     hostname: '127.0.0.1',
@@ -41,6 +44,7 @@ function countingVerifier(options: { signaturesPageLimit?: number } = {}) {
       const body = await request.text();
       const call = JSON.parse(body) as { method: string; params: [string, { before?: string; limit?: number }?] };
       if (call.method === 'getSignaturesForAddress') pages.push(call.params[1] ?? {});
+      if (call.method === 'getTransaction' && failTransactions.has(call.params[0])) return new Response('Too Many Requests', { status: 429 });
       return fetch(m.sol.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     },
   });
@@ -84,6 +88,20 @@ describe('paging the reference history', () => {
       expect(pages[0]?.before).toBeUndefined();
       for (const page of pages) expect(page.limit).toBe(10);
       expect(new Set(pages.slice(1).map((p) => p.before)).size).toBe(3);
+    } finally {
+      stop();
+    }
+  });
+
+  test('a spam transaction the RPC fails to return does not discard the payment verified beside it', async () => {
+    const payTo = (await generateKeyPairSigner()).address;
+    const reference = address(newSolanaReference());
+    const notBefore = Math.floor(Date.now() / 1000);
+    const real = await pay(buyer, payTo, 250_000n, reference);
+    const junk = await pay(attacker, payTo, 1n, reference); // judged in the same batch as the payment
+    const { verifier, stop } = countingVerifier({}, new Set([junk]));
+    try {
+      expect(await verifier.verify({ reference, payToOwner: payTo, amountAtomic: 250_000n, notBefore })).toMatchObject({ status: 'verified', txRef: real });
     } finally {
       stop();
     }

@@ -212,15 +212,24 @@ export function createSolanaVerifier(
     const candidates = entries.filter((entry) => entry.err === null).reverse().slice(0, MAX_CANDIDATES);
     let pending: PaymentVerification | undefined;
     let rejection: PaymentVerification | undefined;
+    let failure: { reason: unknown } | undefined;
     for (let at = 0; at < candidates.length; at += CANDIDATE_BATCH) {
-      const results = await Promise.all(candidates.slice(at, at + CANDIDATE_BATCH).map((entry) => checkOne(entry.signature)));
-      for (const result of results) {
+      // One candidate's RPC failure must not discard a payment verified in the same batch.
+      const settled = await Promise.allSettled(candidates.slice(at, at + CANDIDATE_BATCH).map((entry) => checkOne(entry.signature)));
+      for (const outcome of settled) {
+        if (outcome.status === 'rejected') {
+          failure ??= { reason: outcome.reason };
+          continue;
+        }
+        const result = outcome.value;
         if (result.status === 'verified') return result;
         if (result.status === 'pending') pending ??= result;
         // The newest rejection is the one to explain: most likely the buyer's own last attempt.
         if (result.status === 'rejected') rejection = result;
       }
     }
+    // Nothing paid among what could be read: an unreadable candidate may be the payment, so retry.
+    if (failure) throw failure.reason;
     const newestFailed = entries.find((entry) => entry.err !== null);
     return pending ?? rejection ?? (newestFailed ? failed(newestFailed.signature) : { status: 'not_found' });
   }
