@@ -4,12 +4,11 @@
 // ES modules are evaluated in import order, so setting the mode here — from our own config, before
 // any module that imports Elysia is evaluated — makes it deterministic: only CROCHET_MODE=development
 // gives development mode, whatever NODE_ENV the caller's environment holds.
-import { parseArgs } from './cli/args.ts';
+import { parseArgs, splitCommandFlags } from './cli/args.ts';
 import { applyFrameworkMode, loadConfig } from './config.ts';
 
-const { flags } = parseArgs(Bun.argv.slice(2));
 // Options only: command flags are not config (main.ts reports a bad config properly).
-const { 'tx-ref': _txRef, all: _all, help: _help, version: _version, ...options } = flags;
+const { options } = splitCommandFlags(parseArgs(Bun.argv.slice(2)).flags);
 let development = false;
 try {
   development = loadConfig({ flags: options }).mode === 'development';

@@ -2,7 +2,7 @@
 // First: fixes the web framework's production/development mode before anything loads it.
 import './framework-mode.ts';
 import { join } from 'node:path';
-import { parseArgs } from './cli/args.ts';
+import { parseArgs, splitCommandFlags } from './cli/args.ts';
 import { BACKUP_HELP, runBackup } from './cli/backup.ts';
 import { LEDGER_VERIFY_HELP, runLedgerHead, runLedgerVerify } from './cli/ledger-verify.ts';
 import { REFUNDS_HELP, runRefunds } from './cli/refunds.ts';
@@ -49,14 +49,15 @@ Examples:
 
 async function main(argv: string[]): Promise<number> {
   const { positional, flags: allFlags } = parseArgs(argv);
-  // Flags of one command, not configuration options.
-  const { 'tx-ref': txRef, all, 'expect-head': expectHead, ...flags } = allFlags;
-  if (flags['version'] !== undefined || positional[0] === 'version') {
+  // Flags of one command, not configuration options (one list, shared with framework-mode.ts).
+  const { command: commandFlags, options: flags } = splitCommandFlags(allFlags);
+  const { 'tx-ref': txRef, all, 'expect-head': expectHead } = commandFlags;
+  if (commandFlags.version !== undefined || positional[0] === 'version') {
     console.log(VERSION);
     return 0;
   }
   const command = positional[0] ?? 'serve';
-  if (flags['help'] !== undefined || command === 'help') {
+  if (commandFlags.help !== undefined || command === 'help') {
     const help: Record<string, string> = { backup: BACKUP_HELP, ledger: LEDGER_VERIFY_HELP, vault: VAULT_HELP, refunds: REFUNDS_HELP, scores: SCORES_HELP };
     console.log(help[command] ?? HELP);
     return 0;

@@ -24,3 +24,17 @@ export function parseArgs(argv: string[]): { positional: string[]; flags: Record
   }
   return { positional, flags };
 }
+
+/** Flags that belong to one command, not configuration options; every other flag is config. */
+export const COMMAND_FLAGS = ['tx-ref', 'all', 'expect-head', 'help', 'version'] as const;
+
+/** Splits parsed flags into the command's own flags and the configuration options. */
+export function splitCommandFlags(flags: Record<string, string>): { command: Partial<Record<(typeof COMMAND_FLAGS)[number], string>>; options: Record<string, string> } {
+  const command: Partial<Record<(typeof COMMAND_FLAGS)[number], string>> = {};
+  const options: Record<string, string> = {};
+  for (const [name, value] of Object.entries(flags)) {
+    if ((COMMAND_FLAGS as readonly string[]).includes(name)) command[name as (typeof COMMAND_FLAGS)[number]] = value;
+    else options[name] = value;
+  }
+  return { command, options };
+}
