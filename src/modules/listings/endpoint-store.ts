@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { randomToken } from '../../shared/ids.ts';
 import { systemResolver, vetUpstreamUrl } from '../../shared/upstream/guard.ts';
-import { instanceAddressOf } from '../../shared/upstream/self-address.ts';
+import type { InstanceAddress } from '../../shared/upstream/self-address.ts';
 import { listingGatewayEndpoints, type GatewayEndpoint } from './schema.ts';
 
 const TABLE = 'listing_gateway_endpoints';
@@ -62,12 +62,15 @@ export function setPrivateUrl(deps: CoreDeps, listingId: string, url: string, no
 }
 
 /** Save-time SSRF and loop check (SPEC §3, §4 "No loops"); returns warnings (a name that does not resolve yet), throws 422 when unsafe. */
-export async function vetForSave(deps: CoreDeps, url: string): Promise<string[]> {
+/** What a save-time check needs: this instance's own addresses (the app's runtime keeps one). */
+export type SelfAwareDeps = CoreDeps & { instanceAddress: InstanceAddress };
+
+export async function vetForSave(deps: SelfAwareDeps, url: string): Promise<string[]> {
   const { warnings } = await vetUpstreamUrl(url, {
     allowPrivate: deps.config.allow_private_upstreams,
     resolve: deps.resolveHost ?? systemResolver,
     phase: 'save',
-    self: instanceAddressOf(deps.config),
+    self: deps.instanceAddress,
   });
   return warnings;
 }

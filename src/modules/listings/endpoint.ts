@@ -7,10 +7,9 @@ import { prefixedId } from '../../shared/ids.ts';
 import type { UpstreamOutcome } from '../../shared/upstream/client.ts';
 import { isReservedHeaderName } from '../../shared/upstream/forwarded-headers.ts';
 import { systemResolver } from '../../shared/upstream/guard.ts';
-import { instanceAddressOf } from '../../shared/upstream/self-address.ts';
 import { sendSignedCall } from '../../shared/upstream/send-signed.ts';
 import { recordEndpointTest } from './endpoint-tests.ts';
-import { endpointRow, hostOf, newSigningSecret, open, previousInGrace, seal, secretPrefixOf, setPrivateUrl, vetForSave } from './endpoint-store.ts';
+import { type SelfAwareDeps, endpointRow, hostOf, newSigningSecret, open, previousInGrace, seal, secretPrefixOf, setPrivateUrl, vetForSave } from './endpoint-store.ts';
 import { ListingErrors } from './errors.ts';
 import { forgetGatewayTarget, getGatewayTarget, type TargetDeps } from './gateway-target.ts';
 import type { EndpointMetadata, UpdateEndpointInput } from './model.ts';
@@ -105,7 +104,7 @@ function authChange(input: UpdateEndpointInput, current: GatewayEndpoint): AuthC
 }
 
 /** Applies any subset of the endpoint settings; replies with safe metadata and warnings. */
-export async function updateEndpoint(deps: TargetDeps, ownerId: string, idOrSlug: string, input: UpdateEndpointInput) {
+export async function updateEndpoint(deps: TargetDeps & SelfAwareDeps, ownerId: string, idOrSlug: string, input: UpdateEndpointInput) {
   const listing = requireOwnedListing(deps, ownerId, idOrSlug);
   authChange(input, requireEndpoint(deps, listing.id)); // validate before the (slow) URL check
   const warnings = input.private_endpoint_url === undefined ? [] : await vetForSave(deps, input.private_endpoint_url);
@@ -154,7 +153,7 @@ function classify(outcome: UpstreamOutcome): TestResult {
  * listing's status when the test started). Failures are results, not errors; their codes are
  * generic so nothing about the seller's network shows.
  */
-export async function testEndpoint(deps: TargetDeps, ownerId: string, idOrSlug: string) {
+export async function testEndpoint(deps: TargetDeps & SelfAwareDeps, ownerId: string, idOrSlug: string) {
   const listing = requireOwnedListing(deps, ownerId, idOrSlug);
   const row = requireEndpoint(deps, listing.id);
   const url = open(deps, 'private_url', listing.id, row.privateUrl);
@@ -171,7 +170,7 @@ export async function testEndpoint(deps: TargetDeps, ownerId: string, idOrSlug: 
     now: new Date(testedAt),
     allowPrivate: deps.config.allow_private_upstreams,
     resolve: deps.resolveHost ?? systemResolver,
-    self: instanceAddressOf(deps.config),
+    self: deps.instanceAddress,
     maxJsonDepth: deps.config.max_json_depth,
   });
   const result: TestResult = sent.kind === 'refused' ? { ok: false, status: null, latencyMs: null, json: false, errorCode: sent.error.code } : classify(sent);

@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia';
 import { AppError } from '../../shared/app-error.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
+import type { InstanceAddress } from '../../shared/upstream/self-address.ts';
 import type { authPlugin } from '../../shared/http/auth.ts';
 import { jsonBody, ok, okSchema, paged, pagedSchema } from '../../shared/http/envelope.ts';
 import * as Identity from '../identity/service.ts';
@@ -11,7 +12,7 @@ import { ListingErrors } from './errors.ts';
 import * as model from './model.ts';
 import * as Listings from './service.ts';
 
-export type ListingsDeps = CoreDeps & { auth: ReturnType<typeof authPlugin>; keyCache: Identity.KeyCache; targetCache: Listings.TargetCache };
+export type ListingsDeps = CoreDeps & { auth: ReturnType<typeof authPlugin>; keyCache: Identity.KeyCache; targetCache: Listings.TargetCache; instanceAddress: InstanceAddress };
 
 const createListingExamples = {
   request: {

@@ -9,7 +9,7 @@ import type { CoreDeps } from '../../shared/deps.ts';
 import { newId } from '../../shared/ids.ts';
 import { MoneyParseError, microToDecimalString, parseUsdToMicro } from '../../shared/money.ts';
 import { consumeListingChallenge, findSolvedChallenge } from './challenges.ts';
-import { endpointRow, hostOf, insertEndpoint, secretPrefixOf, setPrivateUrl, vetForSave } from './endpoint-store.ts';
+import { type SelfAwareDeps, endpointRow, hostOf, insertEndpoint, secretPrefixOf, setPrivateUrl, vetForSave } from './endpoint-store.ts';
 import { ListingErrors } from './errors.ts';
 import type { CreateListingInput, PatchListingInput } from './model.ts';
 import { categories, listings, type ListingStatus, type PricingModel } from './schema.ts';
@@ -66,7 +66,7 @@ const dedupe = (tags: string[]) => [...new Set(tags)];
  * Publishes a listing (proof of work first, then every field; the puzzle is consumed only when
  * the listing is stored). Returns the owner's view with the signing secret, shown this once.
  */
-export async function createListing(deps: CoreDeps, ownerId: string, input: CreateListingInput) {
+export async function createListing(deps: SelfAwareDeps, ownerId: string, input: CreateListingInput) {
   const challenge = findSolvedChallenge(deps, ownerId, input.pow_nonce);
   const categoryId = categoryIdOf(deps, input.category);
   const price = priceMicroUsd(deps, input.pricing_model, input.pricing_amount);
@@ -125,7 +125,7 @@ export function getListing(deps: CoreDeps, idOrSlug: string, viewerId?: string |
 }
 
 /** Owner update of any listing field, status moves included; a new private URL is vetted again. */
-export async function updateListing(deps: TargetDeps, ownerId: string, idOrSlug: string, input: PatchListingInput) {
+export async function updateListing(deps: TargetDeps & SelfAwareDeps, ownerId: string, idOrSlug: string, input: PatchListingInput) {
   const current = requireOwnedListing(deps, ownerId, idOrSlug);
   const categoryId = input.category === undefined ? undefined : categoryIdOf(deps, input.category);
   const model = input.pricing_model ?? current.pricing_model;
