@@ -15,6 +15,7 @@ import m11 from '../../migrations/0011_endpoint_tests.sql' with { type: 'text' }
 import m12 from '../../migrations/0012_drop_listing_history_index.sql' with { type: 'text' };
 import m13 from '../../migrations/0013_surplus_payments.sql' with { type: 'text' };
 import m14 from '../../migrations/0014_cache_generations.sql' with { type: 'text' };
+import m15 from '../../migrations/0015_humans_sessions_admin_audit.sql' with { type: 'text' };
 
 export const embeddedMigrations: readonly Migration[] = [
   { tag: '0000_identity', sql: m0 },
@@ -32,4 +33,5 @@ export const embeddedMigrations: readonly Migration[] = [
   { tag: '0012_drop_listing_history_index', sql: m12 },
   { tag: '0013_surplus_payments', sql: m13 },
   { tag: '0014_cache_generations', sql: m14 },
+  { tag: '0015_humans_sessions_admin_audit', sql: m15 },
 ];
