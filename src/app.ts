@@ -2,6 +2,8 @@ import { Elysia } from 'elysia';
 import { identityModule } from './modules/identity/index.ts';
 import { IdentityErrors } from './modules/identity/errors.ts';
 import * as Identity from './modules/identity/service.ts';
+import { humansModule } from './modules/humans/index.ts';
+import * as Humans from './modules/humans/service.ts';
 import { ledgerModule } from './modules/ledger/index.ts';
 import { gatewayModule } from './modules/gateway/index.ts';
 import { listingsModule } from './modules/listings/index.ts';
@@ -12,7 +14,7 @@ import { surfacesModule } from './modules/surfaces/index.ts';
 import { trustModule } from './modules/trust/index.ts';
 import * as Trust from './modules/trust/service.ts';
 import type { CoreDeps } from './shared/deps.ts';
-import { authPlugin } from './shared/http/auth.ts';
+import { authPlugin, requireHuman } from './shared/http/auth.ts';
 import { foundationPlugin } from './shared/http/foundation.ts';
 import { errorsOf } from './shared/http/openapi/error-codes.ts';
 import { openapiPlugin } from './shared/http/openapi/plugin.ts';
@@ -34,6 +36,7 @@ const API_TAGS = [
   { name: 'identity', description: 'Wallet challenges, registration, recovery, API keys and wallets.' },
   { name: 'listings', description: 'Find listings; sellers publish them and manage their private endpoint.' },
   { name: 'gateway', description: 'Call a listing (paying per call when it is paid) and read your call history.' },
+  { name: 'humans', description: 'People: sign-up, sign-in with a session cookie (and X-CSRF-Token on changes), claiming agents, the dashboard data.' },
   { name: 'ledger', description: 'Your append-only ledger entries and balances.' },
   { name: 'trust', description: 'Reviews, public agent profiles and the Crochet Score.' },
   { name: 'operations', description: 'Health, metrics and the operator\'s internal routes.' },
@@ -47,7 +50,8 @@ const API_TAGS = [
 export function createApp(deps: AppDeps, runtime: Runtime = createRuntime(deps)) {
   const { config } = deps;
   const core = { ...deps, ...runtime };
-  const auth = authPlugin({ ...runtime, authenticate: (header) => Identity.authenticate(core, header) });
+  const resolveSession = (cookie: string | null) => Humans.resolveSession(core, cookie);
+  const auth = authPlugin({ ...runtime, authenticate: (header) => Identity.authenticate(core, header), resolveSession });
   const metrics = createMetrics();
   const modules = { ...core, auth };
   // One set of chain verifiers and one forwarding lock table, shared by the gateway and the sweep.
@@ -62,7 +66,8 @@ export function createApp(deps: AppDeps, runtime: Runtime = createRuntime(deps))
     .use(openapiPlugin({ publicUrl: config.public_url, version: VERSION, tags: API_TAGS, authErrors: errorsOf(IdentityErrors, { only: ['profileSuspended'] }) }))
     .use(staticPlugin())
     .use(surfacesModule({ ...deps, metrics, openapiDocument }))
-    .use(identityModule({ ...modules, scoreOf: (id) => Trust.getScore(deps, id) }))
+    .use(identityModule({ ...modules, scoreOf: (id) => Trust.getScore(deps, id), resolveHuman: (request) => requireHuman(resolveSession, request) }))
+    .use(humansModule(modules))
     .use(ledgerModule(modules))
     .use(listingsModule(modules))
     .use(gatewayModule({ ...core, ...payments, auth, metrics }))
