@@ -1,10 +1,13 @@
 import { Elysia } from 'elysia';
+import { z } from 'zod';
+import { claimedAgents } from './dashboard.ts';
 import { CommonErrors } from '../../shared/errors.ts';
 import type { authPlugin } from '../../shared/http/auth.ts';
 import { jsonBody, ok, okSchema } from '../../shared/http/envelope.ts';
 import { errorsOf } from '../../shared/http/openapi/error-codes.ts';
 import { op } from '../../shared/http/openapi/operation.ts';
 import { randomToken } from '../../shared/ids.ts';
+import type { HistoryDeps } from '../gateway/service.ts';
 import type { KeyCache } from '../identity/service.ts';
 import * as Identity from '../identity/service.ts';
 import { IdentityErrors } from '../identity/errors.ts';
@@ -12,7 +15,7 @@ import { HumanErrors } from './errors.ts';
 import * as model from './model.ts';
 import * as Humans from './service.ts';
 
-export type HumansDeps = Omit<Humans.SignInDeps, 'dummyHash'> & { keyCache: KeyCache; auth: ReturnType<typeof authPlugin> };
+export type HumansDeps = Omit<Humans.SignInDeps, 'dummyHash'> & HistoryDeps & { keyCache: KeyCache; auth: ReturnType<typeof authPlugin> };
 
 const claimErrors = errorsOf(IdentityErrors, {
   only: ['malformedAddress', 'challengeNotFound', 'challengeExpired', 'challengeUsed', 'challengePurpose', 'challengeAddress', 'challengeProfile', 'signatureInvalid', 'notClaimable', 'claimWalletNotAuthorized', 'profileSuspended'],
@@ -58,6 +61,11 @@ export function humansModule(deps: HumansDeps) {
       ...jsonBody(model.changePasswordBody),
       response: okSchema(model.humanSchema),
       detail: op('changePassword', 'Change the password: every session ends and this one is replaced', { errors: errorsOf(HumanErrors, { only: ['signInFailed'] }) }),
+    })
+    .get('/humans/me/agents', ({ human }) => ok(claimedAgents(deps, human.profileId)), {
+      auth: 'human',
+      response: okSchema(z.array(model.claimedAgentSchema)),
+      detail: op('listClaimedAgents', 'Agents you claimed: listings, reviews, score, recent gateway calls and ledger'),
     })
     .post('/agents/:id/claim', async ({ human, params, body }) => ok(await Identity.claimAgent(deps, params.id, human.profileId, body)), {
       auth: 'human',

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { gatewayRequestSchema } from '../gateway/model.ts';
+import { balanceSchema, entrySchema } from '../ledger/model.ts';
+import { listingSchema } from '../listings/model.ts';
+import { reviewSchema, scoreSchema } from '../trust/model.ts';
 
 const email = z.string().trim().min(3).max(254).regex(/^[^\s@]+@[^\s@]+$/, 'expected an email address').describe('Email address (case does not matter).');
 // ≥ 10 characters (SPEC §2); the ceiling only keeps hashing cheap to refuse.
@@ -38,4 +42,14 @@ export const claimedProfileSchema = z.object({
   claimed_by: z.string().nullable(),
   status: z.enum(['active', 'suspended']),
   created_at: z.string(),
+});
+
+// The other modules' published shapes, so the dashboard cannot show more than their own routes do.
+export const claimedAgentSchema = z.object({
+  profile: claimedProfileSchema,
+  score: scoreSchema,
+  listings: z.array(listingSchema),
+  reviews: z.array(reviewSchema),
+  gateway_requests: z.array(gatewayRequestSchema),
+  ledger: z.object({ balance: balanceSchema, recent_entries: z.array(entrySchema) }),
 });
