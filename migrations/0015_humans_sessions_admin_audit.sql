@@ -47,3 +47,10 @@ CREATE TRIGGER `admin_audit_no_delete` BEFORE DELETE ON `admin_audit`
 BEGIN
 	SELECT RAISE(ABORT, 'admin_audit is append-only: DELETE is not allowed');
 END;
+--> statement-breakpoint
+-- A suspended owner's listings are refused by the gateway: the cached targets carry the owner's
+-- status, so a profile status change must empty them in every process too.
+CREATE TRIGGER `profiles_status_targets_update` AFTER UPDATE OF `status` ON `profiles`
+BEGIN
+	UPDATE `cache_generations` SET `gateway_targets` = `gateway_targets` + 1 WHERE `id` = 1;
+END;

@@ -98,6 +98,7 @@ export async function handleGatewayCall(
   attempt.sellerId = target.listing.ownerProfileId;
   const listingWait = deps.listingLimiter.hit(target.listing.id);
   if (listingWait !== null) reject(CommonErrors.rateLimited(listingWait));
+  if (target.listing.status === 'suspended') reject(GatewayErrors.listingSuspended());
   if (target.listing.status !== 'active') reject(GatewayErrors.listingNotActive());
   const endpoint = target.endpoint;
   if (endpoint.status !== 'active' || !hasPrivateUrl(endpoint)) return reject(GatewayErrors.endpointDisabled());

@@ -27,6 +27,10 @@ export const ListingErrors = {
         preserve: ['pricing_model'],
       }),
     }),
+  listingSuspended: () =>
+    new AppError(409, 'LISTING_SUSPENDED', 'The operator has suspended this listing; its status cannot be changed by its seller.', {
+      recovery: { retryable: false, next_action: 'contact_operator', summary: 'Ask the operator of this instance to restore it.' },
+    }),
   endpointUrlRequired: () =>
     new AppError(400, 'ENDPOINT_URL_REQUIRED', 'An active listing needs private_endpoint_url.', {
       recovery: recover.fixRequest('Send private_endpoint_url (an https:// URL of your service), or keep the listing in draft.'),

@@ -126,6 +126,7 @@ export function getListing(deps: CoreDeps, idOrSlug: string, viewerId?: string |
 /** Owner update of any listing field, status moves included; a new private URL is vetted again. */
 export async function updateListing(deps: TargetDeps, ownerId: string, idOrSlug: string, input: PatchListingInput) {
   const current = requireOwnedListing(deps, ownerId, idOrSlug);
+  if (current.status === 'suspended' && input.status !== undefined) throw ListingErrors.listingSuspended();
   const categoryId = input.category === undefined ? undefined : categoryIdOf(deps, input.category);
   const model = input.pricing_model ?? current.pricing_model;
   const price =
