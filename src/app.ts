@@ -2,6 +2,7 @@ import { Elysia } from 'elysia';
 import { identityModule } from './modules/identity/index.ts';
 import { IdentityErrors } from './modules/identity/errors.ts';
 import * as Identity from './modules/identity/service.ts';
+import { adminModule } from './modules/admin/index.ts';
 import { humansModule } from './modules/humans/index.ts';
 import * as Humans from './modules/humans/service.ts';
 import { ledgerModule } from './modules/ledger/index.ts';
@@ -37,6 +38,7 @@ const API_TAGS = [
   { name: 'listings', description: 'Find listings; sellers publish them and manage their private endpoint.' },
   { name: 'gateway', description: 'Call a listing (paying per call when it is paid) and read your call history.' },
   { name: 'humans', description: 'People: sign-up, sign-in with a session cookie (and X-CSRF-Token on changes), claiming agents, the dashboard data.' },
+  { name: 'admin', description: "The instance operator's console: overview, suspensions, categories, settings, refunds, first-run setup. Admin session only." },
   { name: 'ledger', description: 'Your append-only ledger entries and balances.' },
   { name: 'trust', description: 'Reviews, public agent profiles and the Crochet Score.' },
   { name: 'operations', description: 'Health, metrics and the operator\'s internal routes.' },
@@ -68,6 +70,7 @@ export function createApp(deps: AppDeps, runtime: Runtime = createRuntime(deps))
     .use(surfacesModule({ ...deps, metrics, openapiDocument }))
     .use(identityModule({ ...modules, scoreOf: (id) => Trust.getScore(deps, id), resolveHuman: (request) => requireHuman(resolveSession, request) }))
     .use(humansModule(modules))
+    .use(adminModule(modules))
     .use(ledgerModule(modules))
     .use(listingsModule(modules))
     .use(gatewayModule({ ...core, ...payments, auth, metrics }))

@@ -221,3 +221,8 @@ export function describeOptions(): string {
   const lines = CONFIG_KEYS.map((k) => `  ${flagName(k).padEnd(32)} ${envName(k).padEnd(38)} default: ${defaults[k] ?? ''}`);
   return [`  ${'--config FILE'.padEnd(32)} ${'CROCHET_CONFIG'.padEnd(38)} JSON file with any of these`, ...lines].join('\n');
 }
+
+/** CROCHET_ADMIN_PASSWORD for `crochet admin create` (null when unset); never a flag or a config option. */
+export function adminPasswordFromEnv(env: Record<string, string | undefined> = process.env): string | null {
+  return env.CROCHET_ADMIN_PASSWORD ?? null;
+}

@@ -8,10 +8,10 @@ const email = z.string().trim().min(3).max(254).regex(/^[^\s@]+@[^\s@]+$/, 'expe
 // ≥ 10 characters (SPEC §2); the ceiling only keeps hashing cheap to refuse.
 const password = z.string().min(10, 'expected at least 10 characters').max(256).describe('At least 10 characters.');
 
+export const setupBody = z.object({ token: z.string().min(1).max(200).describe('The token of the setup URL logged at start.'), email, password, display_name: z.string().trim().min(1).max(80).describe('Name shown on your profile.') });
 export const signUpBody = z.object({ email, password, display_name: z.string().trim().min(1).max(80).describe('Name shown on your profile.') });
 export const signInBody = z.object({ email, password: z.string().min(1).max(256).describe('Your password.') });
 export const changePasswordBody = z.object({ current_password: z.string().min(1).max(256).describe('The password in use now.'), new_password: password });
-export const setupBody = z.object({ token: z.string().min(1).max(200).describe('The token of the setup URL logged at start.'), email, password, display_name: z.string().trim().min(1).max(80) });
 export const claimBody = z.object({
   wallet_address: z.string().min(1).max(100).describe("An active auth or recovery wallet of the agent."),
   nonce: z.string().min(1).max(100).describe('data.nonce of the claim_agent challenge you requested for this profile.'),

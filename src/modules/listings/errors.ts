@@ -17,6 +17,13 @@ export const ListingErrors = {
     new AppError(404, 'NOT_FOUND', 'Listing not found.', {
       recovery: recover.fixRequest('Check the listing id or slug; GET /api/v1/listings searches active listings, GET /api/v1/me/listings lists yours.'),
     }),
+  categoryExists: () =>
+    new AppError(409, 'CATEGORY_EXISTS', 'A category with this slug exists.', { recovery: recover.fixRequest('Choose another slug.') }),
+  categoryInUse: (listings: number) =>
+    new AppError(409, 'CATEGORY_IN_USE', `${listings} listing(s) are filed under this category; it cannot be retired while used.`, {
+      details: { listings },
+      recovery: { retryable: false, next_action: 'fix_request', summary: 'Rename it instead, or wait until no listing uses it.' },
+    }),
   unknownCategory: () =>
     new AppError(400, 'UNKNOWN_CATEGORY', 'No category has this slug.', {
       recovery: recover.fixRequest('Use a slug from GET /api/v1/categories.'),
