@@ -82,6 +82,7 @@ export function setListingStatus(deps: AdminDeps, actor: string, listingId: stri
 export function setProfileStatus(deps: AdminDeps, actor: string, profileId: string, status: 'suspended' | 'active') {
   return immediate(deps.db.sqlite, () => {
     const result = Identity.setProfileStatus(deps, profileId, status);
+    Listings.forgetOwnerTargets(deps, profileId);
     audit(deps, actor, status === 'suspended' ? 'profile.suspend' : 'profile.restore', `profile:${profileId}`);
     return result;
   });

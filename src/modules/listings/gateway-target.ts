@@ -66,6 +66,11 @@ export function forgetGatewayTarget(deps: TargetDeps, listingId: string): void {
   deps.targetCache.forget(listingId);
 }
 
+/** Drops the cached targets of one owner's listings: call after the owner's status changes (their status is folded in). */
+export function forgetOwnerTargets(deps: TargetDeps, ownerProfileId: string): void {
+  deps.targetCache.forgetWhere((t) => t !== null && t.current.listing.ownerProfileId === ownerProfileId);
+}
+
 /**
  * Everything the gateway needs to forward one call, secrets opened in memory; null when the
  * listing does not exist. Cached per listing (`TargetCache`); the grace period's end is decided

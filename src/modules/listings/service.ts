@@ -21,7 +21,7 @@ import { forgetGatewayTarget, type TargetDeps } from './gateway-target.ts';
 
 export { createListingChallenge } from './challenges.ts';
 export { MAX_TIMEOUT_MS as MAX_UPSTREAM_TIMEOUT_MS } from './model.ts';
-export { createTargetCache, getGatewayTarget, type GatewayTarget, type TargetCache, type TargetDeps } from './gateway-target.ts';
+export { createTargetCache, forgetOwnerTargets, getGatewayTarget, type GatewayTarget, type TargetCache, type TargetDeps } from './gateway-target.ts';
 export { getEndpointMetadata, rotateSigningSecret, testEndpoint, updateEndpoint } from './endpoint.ts';
 export { endpointTestPositionOf, endpointTestsAfter, type EndpointTestRecord } from './endpoint-tests.ts';
 export { providerScore, tierOf, VERIFIED_MIN_SCORE } from './provider.ts';
