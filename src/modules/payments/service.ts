@@ -397,3 +397,14 @@ export function getPaidResponse(deps: PaymentsDeps, buyerId: string, gatewayRequ
   const text = deps.vault.open(row.bodySealed, { table: 'paid_responses', column: 'body_sealed', rowId: row.gatewayRequestId });
   return { seller_status: row.sellerStatus, body: JSON.parse(text) as unknown, expires_at: row.expiresAt };
 }
+
+/**
+ * Whether a call on a suspended listing carries a payment made before the suspension: an intent
+ * of this buyer and listing still open or settled. Suspension never touches money already paid
+ * (SPEC §2 Operator): such a call completes once, or its intent becomes refund_due as usual.
+ */
+export function hasPaymentInFlight(deps: CoreDeps, args: { relayRequestId: string | null; buyerId: string; listingId: string }): boolean {
+  if (!args.relayRequestId) return false;
+  const intent = getIntent(deps, args.relayRequestId);
+  return !!intent && intent.buyerId === args.buyerId && intent.listingId === args.listingId && (intent.status === 'open' || intent.status === 'settled');
+}
