@@ -3,6 +3,7 @@ import { identityModule } from './modules/identity/index.ts';
 import { IdentityErrors } from './modules/identity/errors.ts';
 import * as Identity from './modules/identity/service.ts';
 import { adminModule } from './modules/admin/index.ts';
+import * as Settings from './modules/admin/settings.ts';
 import { humansModule } from './modules/humans/index.ts';
 import * as Humans from './modules/humans/service.ts';
 import { ledgerModule } from './modules/ledger/index.ts';
@@ -57,7 +58,7 @@ export function createApp(deps: AppDeps, runtime: Runtime = createRuntime(deps))
   const metrics = createMetrics();
   const modules = { ...core, auth };
   // One set of chain verifiers and one forwarding lock table, shared by the gateway and the sweep.
-  const payments: Payments.PaymentsDeps = { ...deps, verifiers: Payments.buildVerifiers(config.payment_routes), inFlight: new Set(), verifying: new Map() };
+  const payments: Payments.PaymentsDeps = { ...deps, verifiers: Payments.buildVerifiers(config.payment_routes), inFlight: new Set(), verifying: new Map(), feeBps: () => Settings.effectiveFeeBps(deps) };
 
   // The text surfaces list the routes from the generated OpenAPI document of this very app.
   let self: { handle(request: Request): Promise<Response> } | null = null;

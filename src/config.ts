@@ -83,6 +83,8 @@ export type Config = Readonly<
     data_dir: string;
     public_url: string;
     pow_difficulty: Readonly<Record<PowPurpose, number>>;
+    /** Options the operator set (file, env or flag): the console shows them as fixed. */
+    fixed_keys: readonly string[];
   }
 >;
 
@@ -149,6 +151,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const d = c.pow_difficulty;
   return Object.freeze({
     ...c,
+    fixed_keys: Object.freeze(Object.keys(raw)),
     data_dir: resolve(c.data_dir),
     public_url: (c.public_url ?? `http://localhost:${c.port}`).replace(/\/+$/, ''),
     pow_difficulty: Object.freeze({

@@ -4,7 +4,7 @@ import { pingDatabase } from '../../db/open.ts';
 import { CommonErrors } from '../../shared/errors.ts';
 import type { authPlugin } from '../../shared/http/auth.ts';
 import { jsonBody, ok, okSchema, paged, pagedSchema } from '../../shared/http/envelope.ts';
-import { errorsOf } from '../../shared/http/openapi/error-codes.ts';
+import { errorOf, errorsOf } from '../../shared/http/openapi/error-codes.ts';
 import { op } from '../../shared/http/openapi/operation.ts';
 import { HumanErrors } from '../humans/errors.ts';
 import { humanSchema } from '../humans/model.ts';
@@ -15,6 +15,7 @@ import { PaymentErrors } from '../payments/errors.ts';
 import * as Payments from '../payments/service.ts';
 import * as model from './model.ts';
 import * as Admin from './service.ts';
+import * as Settings from './settings.ts';
 
 export type AdminModuleDeps = Admin.AdminDeps & { auth: ReturnType<typeof authPlugin> };
 
@@ -80,6 +81,13 @@ export function adminModule(deps: AdminModuleDeps) {
       ...jsonBody(model.patchCategoryBody),
       response: okSchema(model.categorySchema),
       detail: op('updateCategory', 'Rename a category, or retire it (refused while any listing uses it)', { errors: [...notFound, ...errorsOf(ListingErrors, { only: ['categoryInUse'] })] }),
+    })
+    .get('/settings', () => ok(Settings.getSettings(deps)), { auth: 'admin', response: okSchema(model.settingsSchema), detail: op('getSettings', 'Instance settings; values set by env, flag or config file are marked fixed') })
+    .patch('/settings', ({ human, body }) => ok(Settings.patchSettings(deps, human.profileId, body)), {
+      auth: 'admin',
+      ...jsonBody(model.patchSettingsBody),
+      response: okSchema(model.settingsSchema),
+      detail: op('updateSettings', 'Change the marketplace fee (new payment intents only)', { errors: [errorOf(Settings.settingFixed)] }),
     })
     .get('/refunds', () => ok(Payments.listRefunds(deps)), { auth: 'admin', response: okSchema(z.array(model.refundSchema)), detail: op('listAdminRefunds', 'Payments owed back to buyers (the same list as `crochet refunds list`)') })
     .post('/refunds/:refundId/mark', ({ human, params, body }) => ok(Admin.markRefund(deps, human.profileId, params.refundId, body.tx_ref)), {

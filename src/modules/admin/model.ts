@@ -55,3 +55,10 @@ export const refundSchema = z.object({
   due_since: z.string(),
   payable_after: z.string(),
 });
+
+export const settingsSchema = z.object({
+  fee_bps: z.object({ value: z.number().int(), fixed: z.boolean(), source: z.enum(['CROCHET_FEE_BPS', 'console']) }).describe('Marketplace fee in basis points; fixed when CROCHET_FEE_BPS (or --fee-bps / the config file) sets it.'),
+  max_price_usd: z.object({ value: z.string(), fixed: z.literal(true) }),
+  payment_intent_ttl_seconds: z.object({ value: z.number().int(), fixed: z.literal(true) }),
+});
+export const patchSettingsBody = z.object({ fee_bps: z.number().int().min(0).max(10_000).describe('New marketplace fee in basis points (0–10000); applies to new payment intents.') });

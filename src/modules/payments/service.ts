@@ -22,6 +22,8 @@ export type PaymentsDeps = CoreDeps & {
   inFlight: Set<string>;
   /** Verifications under way, shared by concurrent retries of one intent. */
   verifying: Map<string, Promise<RoutedVerification>>;
+  /** The marketplace fee now (the operator may change it in the console unless env/flag fix it). */
+  feeBps?: () => number;
 };
 
 /** A verdict and the route network it came from. */
@@ -46,7 +48,7 @@ export async function createIntent(
     listingId: args.listingId,
     bodySha256: args.bodySha256,
     amountMicroUsd: args.priceMicroUsd,
-    feeBps: deps.config.fee_bps,
+    feeBps: deps.feeBps ? deps.feeBps() : deps.config.fee_bps,
     routes,
     status: 'open',
     createdAt: now.toISOString(),
