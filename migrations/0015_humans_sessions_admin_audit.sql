@@ -37,6 +37,8 @@ CREATE TABLE `instance_settings` (
 	`updated_at` text NOT NULL
 );
 --> statement-breakpoint
+ALTER TABLE `auth_challenges` ADD `requested_by` text;
+--> statement-breakpoint
 -- The admin audit log is append-only like the ledger: the database refuses to rewrite it.
 CREATE TRIGGER `admin_audit_no_update` BEFORE UPDATE ON `admin_audit`
 BEGIN

@@ -81,6 +81,11 @@ test('a wallet that is not the agent\'s, or a proof made for another agent, clai
   const crossed = await claim(person, wallet, other.profile.id, agent.profile.id);
   expect(crossed.status).toBe(403);
   expect(crossed.json.error.code).toBe('CHALLENGE_PROFILE_MISMATCH');
+  // A proof the agent made for one person does not work for another who got hold of it.
+  const leaked = await claimChallenge(person, wallet, agent.profile.id);
+  const thief = await signUp(t.call);
+  const stolen = await t.call('POST', `/api/v1/agents/${agent.profile.id}/claim`, as(thief, { body: { wallet_address: wallet.address, nonce: leaked.nonce, signature: await wallet.sign(leaked.message) } }));
+  expect([stolen.status, stolen.json.error.code]).toEqual([403, 'CHALLENGE_PROFILE_MISMATCH']);
   // A bad signature.
   const challenge = await claimChallenge(person, wallet, agent.profile.id);
   const forged = await t.call('POST', `/api/v1/agents/${agent.profile.id}/claim`, as(person, { body: { wallet_address: wallet.address, nonce: challenge.nonce, signature: await stranger.sign(challenge.message) } }));

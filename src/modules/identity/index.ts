@@ -56,15 +56,13 @@ export function identityModule(deps: IdentityDeps) {
       ({ body, request }) => {
         // A link_wallet challenge is bound to the authenticated profile that will use it; a
         // claim_agent one is requested by a signed-in person for the agent they will claim.
-        if (body.purpose === 'claim_agent') {
-          deps.resolveHuman(request);
-          if (!body.profile_id) throw IdentityErrors.claimProfileRequired();
-        }
+        const requestedBy = body.purpose === 'claim_agent' ? deps.resolveHuman(request).profileId : null;
+        if (requestedBy && !body.profile_id) throw IdentityErrors.claimProfileRequired();
         const profileId =
           body.purpose === 'link_wallet'
             ? Identity.authenticate(deps, request.headers.get('authorization')).profileId
             : body.profile_id;
-        return ok(Identity.createChallenge(deps, { ...body, profile_id: profileId }));
+        return ok(Identity.createChallenge(deps, { ...body, profile_id: profileId, requested_by: requestedBy }));
       },
       { ...jsonBody(model.challengeBody), response: okSchema(model.challengeData), authRateLimit: true, detail: op('createChallenge', 'Start a wallet sign-in challenge', { description: 'Returns a message to sign and a proof-of-work puzzle. A link_wallet challenge needs your agent key; a claim_agent challenge (with profile_id) needs a signed-in person\'s session cookie and X-CSRF-Token.', security: [...optionally('agentKey'), ...requires('humanSession')], errors: [...errorsOf(IdentityErrors, { only: ['malformedAddress', 'walletNotRegistered', 'walletAlreadyRegistered', 'walletTaken', 'claimProfileRequired'] }), ...keyErrors, ...errorsOf(CommonErrors, { only: ['sessionRequired', 'csrfInvalid'] })], examples: { request: { wallet_address: '0x52908400098527886E0F7030069857D2E4169EE7', purpose: 'register' } } }) },
     )

@@ -126,7 +126,7 @@ export async function claimAgent(deps: KeyDeps, agentId: string, humanProfileId:
   if (!agent) throw CommonErrors.notFound('Profile');
   if (agent.accountType !== 'agent' || agent.claimedBy) throw IdentityErrors.notClaimable();
   if (agent.status !== 'active') throw IdentityErrors.profileSuspended();
-  const { challenge, address } = await verifyChallengeProof(deps, proof, { purpose: 'claim_agent', profileId: agentId });
+  const { challenge, address } = await verifyChallengeProof(deps, proof, { purpose: 'claim_agent', profileId: agentId, requestedBy: humanProfileId });
   const wallet = findWalletOwner(deps, address);
   if (!wallet || wallet.profileId !== agentId || wallet.status !== 'active' || !(wallet.roles.includes('auth') || wallet.roles.includes('recovery'))) {
     throw IdentityErrors.claimWalletNotAuthorized();
