@@ -2,6 +2,10 @@ import { Elysia } from 'elysia';
 import { identityModule } from './modules/identity/index.ts';
 import { IdentityErrors } from './modules/identity/errors.ts';
 import * as Identity from './modules/identity/service.ts';
+import { adminModule } from './modules/admin/index.ts';
+import * as Settings from './modules/admin/settings.ts';
+import { humansModule } from './modules/humans/index.ts';
+import * as Humans from './modules/humans/service.ts';
 import { ledgerModule } from './modules/ledger/index.ts';
 import { gatewayModule } from './modules/gateway/index.ts';
 import { listingsModule } from './modules/listings/index.ts';
@@ -13,7 +17,7 @@ import { surfacesModule } from './modules/surfaces/index.ts';
 import { trustModule } from './modules/trust/index.ts';
 import * as Trust from './modules/trust/service.ts';
 import type { CoreDeps } from './shared/deps.ts';
-import { authPlugin } from './shared/http/auth.ts';
+import { authPlugin, requireHuman } from './shared/http/auth.ts';
 import { foundationPlugin } from './shared/http/foundation.ts';
 import { errorsOf } from './shared/http/openapi/error-codes.ts';
 import { openapiPlugin } from './shared/http/openapi/plugin.ts';
@@ -36,6 +40,8 @@ const API_TAGS = [
   { name: 'identity', description: 'Wallet challenges, registration, recovery, API keys and wallets.' },
   { name: 'listings', description: 'Find listings; sellers publish them and manage their private endpoint.' },
   { name: 'gateway', description: 'Call a listing (paying per call when it is paid) and read your call history.' },
+  { name: 'humans', description: 'People: sign-up, sign-in with a session cookie (and X-CSRF-Token on changes), claiming agents, the dashboard data.' },
+  { name: 'admin', description: "The instance operator's console: overview, suspensions, categories, settings, refunds, first-run setup. Admin session only." },
   { name: 'ledger', description: 'Your append-only ledger entries and balances.' },
   { name: 'trust', description: 'Reviews, public agent profiles and the Crochet Score.' },
   { name: 'operations', description: 'Health, metrics and the operator\'s internal routes.' },
@@ -49,11 +55,12 @@ const API_TAGS = [
 export function createApp(deps: AppDeps, runtime: Runtime = createRuntime(deps)) {
   const { config } = deps;
   const core = { ...deps, ...runtime };
-  const auth = authPlugin({ ...runtime, authenticate: (header) => Identity.authenticate(core, header) });
+  const resolveSession = (cookie: string | null) => Humans.resolveSession(core, cookie);
+  const auth = authPlugin({ ...runtime, authenticate: (header) => Identity.authenticate(core, header), resolveSession });
   const metrics = createMetrics();
   const modules = { ...core, auth };
   // One set of chain verifiers, shared by the gateway and the sweep (forwarding leases are in the database).
-  const payments: Payments.PaymentsDeps = { ...deps, verifiers: Payments.buildVerifiers(config.payment_routes), verifying: new Map() };
+  const payments: Payments.PaymentsDeps = { ...deps, verifiers: Payments.buildVerifiers(config.payment_routes), verifying: new Map(), feeBps: () => Settings.effectiveFeeBps(deps) };
 
   // The text surfaces list the routes from the generated OpenAPI document of this very app.
   let self: { handle(request: Request): Promise<Response> } | null = null;
@@ -68,7 +75,9 @@ export function createApp(deps: AppDeps, runtime: Runtime = createRuntime(deps))
     .use(staticPlugin())
     .use(webModule(deps))
     .use(surfacesModule({ ...deps, metrics, openapiDocument }))
-    .use(identityModule({ ...modules, scoreOf: (id) => Trust.getScore(deps, id) }))
+    .use(identityModule({ ...modules, scoreOf: (id) => Trust.getScore(deps, id), resolveHuman: (request) => requireHuman(resolveSession, request) }))
+    .use(humansModule(modules))
+    .use(adminModule(modules))
     .use(ledgerModule(modules))
     .use(listingsModule(modules))
     .use(gatewayModule({ ...core, ...payments, auth, metrics }))

@@ -70,6 +70,9 @@ const configSchema = z
     sweep_interval_seconds: int(1, 86_400).default(60),
     paid_response_ttl_seconds: int(0, 30 * 86_400).default(86_400),
     cron_secret: z.string().min(16, 'expected at least 16 characters').optional(),
+    // argon2id cost of human passwords; only tests lower it (the algorithm never changes).
+    password_memory_kib: int(1024, 1_048_576).default(65_536),
+    password_time_cost: int(1, 20).default(2),
   })
   .strict();
 
@@ -80,6 +83,8 @@ export type Config = Readonly<
     data_dir: string;
     public_url: string;
     pow_difficulty: Readonly<Record<PowPurpose, number>>;
+    /** Options the operator set (file, env or flag): the console shows them as fixed. */
+    fixed_keys: readonly string[];
   }
 >;
 
@@ -146,6 +151,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const d = c.pow_difficulty;
   return Object.freeze({
     ...c,
+    fixed_keys: Object.freeze(Object.keys(raw)),
     data_dir: resolve(c.data_dir),
     public_url: (c.public_url ?? `http://localhost:${c.port}`).replace(/\/+$/, ''),
     pow_difficulty: Object.freeze({
@@ -213,7 +219,13 @@ export function describeOptions(): string {
     rate_limit_gateway_per_min: '120', rate_limit_listing_per_min: '600', allow_private_upstreams: 'off', max_json_depth: '64',
     payment_routes: 'none', fee_bps: '0', max_price_usd: '1000', payment_intent_ttl_seconds: '900',
     sweep_interval_seconds: '60', paid_response_ttl_seconds: '86400', cron_secret: 'unset',
+    password_memory_kib: '65536 (argon2id)', password_time_cost: '2',
   };
   const lines = CONFIG_KEYS.map((k) => `  ${flagName(k).padEnd(32)} ${envName(k).padEnd(38)} default: ${defaults[k] ?? ''}`);
   return [`  ${'--config FILE'.padEnd(32)} ${'CROCHET_CONFIG'.padEnd(38)} JSON file with any of these`, ...lines].join('\n');
+}
+
+/** CROCHET_ADMIN_PASSWORD for `crochet admin create` (null when unset); never a flag or a config option. */
+export function adminPasswordFromEnv(env: Record<string, string | undefined> = process.env): string | null {
+  return env.CROCHET_ADMIN_PASSWORD ?? null;
 }

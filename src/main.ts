@@ -3,11 +3,12 @@
 import './framework-mode.ts';
 import { join } from 'node:path';
 import { parseArgs, splitCommandFlags } from './cli/args.ts';
+import { ADMIN_HELP, runAdminCreate } from './cli/admin-create.ts';
 import { BACKUP_HELP, runBackup } from './cli/backup.ts';
 import { LEDGER_VERIFY_HELP, runLedgerHead, runLedgerVerify } from './cli/ledger-verify.ts';
 import { REFUNDS_HELP, runRefunds } from './cli/refunds.ts';
 import { SCORES_HELP, runScoresRecompute } from './cli/scores-recompute.ts';
-import { ConfigError, describeOptions, loadConfig } from './config.ts';
+import { adminPasswordFromEnv, ConfigError, describeOptions, loadConfig } from './config.ts';
 import { openDatabase } from './db/open.ts';
 import { VAULT_HELP, runVaultRotateKey } from './modules/vault/cli.ts';
 import { DATABASE_FILE, startServer } from './server.ts';
@@ -25,6 +26,7 @@ Commands:
                    (--expect-head <seq>:<hash>: and that it still holds a recorded head)
   ledger head      print the verified chain head as <seq>:<hash>, to record outside the server
   vault rotate-key re-encrypt every vault value under a new master key (server stopped)
+  admin create     create an operator account: --email E (password on standard input or CROCHET_ADMIN_PASSWORD)
   refunds list     payments owed back to buyers (settled intents that expired unused)
   refunds mark     record a refund paid on chain: crochet refunds mark <relay_request_id> --tx-ref REF
   scores recompute recompute every Crochet Score now (the server also does it every 5 minutes)
@@ -51,14 +53,18 @@ async function main(argv: string[]): Promise<number> {
   const { positional, flags: allFlags } = parseArgs(argv);
   // Flags of one command, not configuration options (one list, shared with framework-mode.ts).
   const { command: commandFlags, options: flags } = splitCommandFlags(allFlags);
-  const { 'tx-ref': txRef, all, 'expect-head': expectHead } = commandFlags;
+  const { 'tx-ref': txRef, all, 'expect-head': expectHead, email, name } = commandFlags;
+  if (flags['password'] !== undefined || flags['admin-password'] !== undefined) {
+    console.error('a password is never taken from a flag: pipe it on standard input or set CROCHET_ADMIN_PASSWORD');
+    return 2;
+  }
   if (commandFlags.version !== undefined || positional[0] === 'version') {
     console.log(VERSION);
     return 0;
   }
   const command = positional[0] ?? 'serve';
   if (commandFlags.help !== undefined || command === 'help') {
-    const help: Record<string, string> = { backup: BACKUP_HELP, ledger: LEDGER_VERIFY_HELP, vault: VAULT_HELP, refunds: REFUNDS_HELP, scores: SCORES_HELP };
+    const help: Record<string, string> = { admin: ADMIN_HELP, backup: BACKUP_HELP, ledger: LEDGER_VERIFY_HELP, vault: VAULT_HELP, refunds: REFUNDS_HELP, scores: SCORES_HELP };
     console.log(help[command] ?? HELP);
     return 0;
   }
@@ -93,6 +99,11 @@ async function main(argv: string[]): Promise<number> {
       }
       console.error(`unknown vault command "${positional[1] ?? ''}" (try: crochet vault rotate-key)`);
       return 2;
+    }
+    case 'admin': {
+      // Standard input only when the environment does not give the password (first line, no echo of it anywhere).
+      const password = adminPasswordFromEnv() ?? ((await Bun.stdin.text()).split(/\r?\n/)[0] ?? null);
+      return runAdminCreate(config, { sub: positional[1], email: typeof email === 'string' ? email : undefined, name: typeof name === 'string' ? name : undefined, password });
     }
     case 'backup':
       return runBackup(config, positional[1]);

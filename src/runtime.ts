@@ -34,6 +34,10 @@ export function createRuntime(deps: CoreDeps) {
     readLimiter: createRateLimiter(config.rate_limit_read_per_min, 60_000),
     writeLimiter: createRateLimiter(config.rate_limit_write_per_min, 60_000),
     authIpLimiter: createRateLimiter(config.rate_limit_auth_per_5min, 300_000),
+    // Sign-in attempts per email, whatever address they come from (password guessing spread over IPs).
+    signinEmailLimiter: createRateLimiter(config.rate_limit_auth_per_5min, 300_000),
+    /** First-run setup token (SPEC §2 Operator): set at start while no admin exists, cleared when used. */
+    setup: { token: null as string | null },
     buyerLimiter: createRateLimiter(config.rate_limit_gateway_per_min, 60_000),
     listingLimiter: createRateLimiter(config.rate_limit_listing_per_min, 60_000),
   };

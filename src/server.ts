@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPublicClient, http, type PublicClient } from 'viem';
 import { createApp } from './app.ts';
+import * as Admin from './modules/admin/service.ts';
 import * as Listings from './modules/listings/service.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/open.ts';
@@ -75,6 +76,9 @@ export function startServer(config: Config, logger: Logger = createLogger(config
   const server = app.server;
   if (!server) throw new Error('server did not start');
   logger.info('listening', { url: `http://${config.host}:${server.port}`, public_url: config.public_url, data_dir: config.data_dir, mode: config.mode });
+  // First run: the operator creates the first admin through this URL (SPEC §2 Operator).
+  const setupUrl = Admin.openSetup({ ...deps, ...runtime });
+  if (setupUrl) logger.info('no admin yet: open the setup URL to create one (valid until used or restart)', { setup_url: setupUrl });
 
   let stopping: Promise<void> | null = null;
   const stop = () =>

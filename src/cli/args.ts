@@ -26,7 +26,7 @@ export function parseArgs(argv: string[]): { positional: string[]; flags: Record
 }
 
 /** Flags that belong to one command, not configuration options; every other flag is config. */
-export const COMMAND_FLAGS = ['tx-ref', 'all', 'expect-head', 'help', 'version'] as const;
+export const COMMAND_FLAGS = ['tx-ref', 'all', 'expect-head', 'email', 'name', 'help', 'version'] as const;
 
 /** Splits parsed flags into the command's own flags and the configuration options. */
 export function splitCommandFlags(flags: Record<string, string>): { command: Partial<Record<(typeof COMMAND_FLAGS)[number], string>>; options: Record<string, string> } {

@@ -50,6 +50,18 @@ export const CommonErrors = {
     new AppError(403, 'AGENTS_ONLY', 'Human accounts use the web UI, not API keys.', {
       recovery: recover.action('use_agent_key', 'Call this route with an agent API key.'),
     }),
+  sessionRequired: () =>
+    new AppError(401, 'SESSION_REQUIRED', 'This route needs a signed-in person (session cookie); API keys do not work here.', {
+      recovery: recover.action('sign_in', 'Sign in with POST /api/v1/humans/signin, then send the session cookie.'),
+    }),
+  csrfInvalid: () =>
+    new AppError(403, 'CSRF_TOKEN_INVALID', 'Missing or wrong X-CSRF-Token for this session.', {
+      recovery: recover.action('refresh_csrf', 'Read csrf_token from GET /api/v1/humans/me and send it in X-CSRF-Token.'),
+    }),
+  adminOnly: () =>
+    new AppError(403, 'ADMIN_ONLY', 'This route is for the instance operator.', {
+      recovery: recover.action('stop', 'Only an admin account can use the operator routes.'),
+    }),
   forbidden: (message: string) =>
     new AppError(403, 'FORBIDDEN', message, { recovery: recover.action('stop', message) }),
   internal: () =>

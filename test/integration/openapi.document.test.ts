@@ -115,7 +115,7 @@ test('security: declared on every route that needs a credential, public routes s
   expect(security('post', '/api/v1/internal/recompute-scores')).toEqual([{ cronSecret: [] }]);
   expect(security('get', '/api/v1/listings')).toEqual([]);
   expect(security('get', '/api/v1/listings/{id}')).toEqual([{}, { agentKey: [] }]);
-  expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['agentKey', 'cronSecret']);
+  expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['agentKey', 'cronSecret', 'humanSession']);
   expect(ops.filter((o) => JSON.stringify(o.op.security).includes('agentKey')).length).toBeGreaterThanOrEqual(22);
 });
 

@@ -26,6 +26,9 @@ export const TEST_ENV: Record<string, string> = {
   CROCHET_RATE_LIMIT_WRITE_PER_MIN: '0',
   CROCHET_MODE: 'test',
   CROCHET_LOG_LEVEL: 'debug',
+  // Cheap argon2id for speed: still the production algorithm.
+  CROCHET_PASSWORD_MEMORY_KIB: '1024',
+  CROCHET_PASSWORD_TIME_COST: '1',
 };
 
 export type TestContext = Awaited<ReturnType<typeof createTestApp>>;

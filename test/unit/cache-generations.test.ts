@@ -40,7 +40,8 @@ function moved(write: string, ...params: (string | number)[]): Generations {
 
 test.each([
   ['a revoked key', 'UPDATE api_keys SET revoked_at = revoked_at WHERE profile_id = ?', 'buyer', { apiKeys: 1, gatewayTargets: 0 }],
-  ['a suspended profile', "UPDATE profiles SET status = 'active' WHERE id = ?", 'buyer', { apiKeys: 1, gatewayTargets: 0 }],
+  // Targets carry their owner's status (a suspended seller's listings are suspended): both move.
+  ['a suspended profile', "UPDATE profiles SET status = 'active' WHERE id = ?", 'buyer', { apiKeys: 1, gatewayTargets: 1 }],
   ['a changed account type', 'UPDATE profiles SET account_type = account_type WHERE id = ?', 'buyer', { apiKeys: 1, gatewayTargets: 0 }],
   ['a paused listing', 'UPDATE listings SET status = status WHERE id = ?', 'listing', { apiKeys: 0, gatewayTargets: 1 }],
   ['a new price', 'UPDATE listings SET price_micro_usd = price_micro_usd WHERE id = ?', 'listing', { apiKeys: 0, gatewayTargets: 1 }],

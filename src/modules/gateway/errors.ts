@@ -28,6 +28,10 @@ export const GatewayErrors = {
     new AppError(409, 'LISTING_NOT_ACTIVE', 'This listing is not active.', {
       recovery: { retryable: true, next_action: 'retry_later', summary: 'The seller has paused or not yet published this listing.', retry_after_seconds: 300 },
     }),
+  listingSuspended: () =>
+    new AppError(409, 'LISTING_SUSPENDED', 'The operator of this instance has suspended this listing (or its seller).', {
+      recovery: { retryable: false, next_action: 'search_listings', summary: 'Find another listing with GET /api/v1/listings.' },
+    }),
   endpointDisabled: () =>
     new AppError(409, 'ENDPOINT_DISABLED', "The listing's endpoint is disabled by its seller.", {
       recovery: { retryable: true, next_action: 'retry_later', summary: 'The seller has turned the endpoint off for now.', retry_after_seconds: 300 },

@@ -98,7 +98,10 @@ export async function handleGatewayCall(
   attempt.sellerId = target.listing.ownerProfileId;
   const listingWait = deps.listingLimiter.hit(target.listing.id);
   if (listingWait !== null) reject(CommonErrors.rateLimited(listingWait));
-  if (target.listing.status !== 'active') reject(GatewayErrors.listingNotActive());
+  // A suspension refuses new calls, never money already paid: a paid intent still completes once.
+  const paidBefore = target.listing.status === 'suspended' && Payments.hasPaymentInFlight(deps, { relayRequestId: call.relayRequestId, buyerId: caller.profileId, listingId: target.listing.id });
+  if (target.listing.status === 'suspended' && !paidBefore) reject(GatewayErrors.listingSuspended());
+  if (target.listing.status !== 'active' && !paidBefore) reject(GatewayErrors.listingNotActive());
   const endpoint = target.endpoint;
   if (endpoint.status !== 'active' || !hasPrivateUrl(endpoint)) return reject(GatewayErrors.endpointDisabled());
   const body = await call.readBody(endpoint.maxRequestBytes);

@@ -30,7 +30,7 @@ function chainIdFor(deps: CoreDeps, chain: 'evm' | 'solana'): string {
 /** Issues a sign-in challenge with its proof-of-work puzzle. */
 export function createChallenge(
   deps: CoreDeps,
-  input: { wallet_address: string; purpose: ChallengePurpose; profile_id?: string | null },
+  input: { wallet_address: string; purpose: ChallengePurpose; profile_id?: string | null; requested_by?: string | null },
 ) {
   const addr = requireAddress(input.wallet_address);
   const { db } = deps.db;
@@ -51,6 +51,7 @@ export function createChallenge(
     chain: addr.chain,
     addressKey: addr.key,
     profileId: input.profile_id ?? null,
+    requestedBy: input.requested_by ?? null,
     message: buildSignInMessage({
       chain: addr.chain,
       publicUrl: deps.config.public_url,
@@ -89,7 +90,7 @@ export type ChallengeProof = { wallet_address: string; nonce: string; signature:
 export async function verifyChallengeProof(
   deps: CoreDeps,
   proof: ChallengeProof,
-  expect: { purpose: ChallengePurpose; profileId?: string },
+  expect: { purpose: ChallengePurpose; profileId?: string; requestedBy?: string },
 ): Promise<{ challenge: AuthChallenge; address: ParsedAddress }> {
   const addr = requireAddress(proof.wallet_address);
   const { db } = deps.db;
@@ -105,6 +106,8 @@ export async function verifyChallengeProof(
   if (challenge.purpose !== expect.purpose) throw fail(IdentityErrors.challengePurpose(expect.purpose, challenge.purpose));
   if (challenge.chain !== addr.chain || challenge.addressKey !== addr.key) throw fail(IdentityErrors.challengeAddress());
   if (challenge.profileId && challenge.profileId !== expect.profileId) throw fail(IdentityErrors.challengeProfile());
+  // A claim proof works only for the person who asked for it: a leaked signature claims nothing.
+  if (challenge.requestedBy && challenge.requestedBy !== expect.requestedBy) throw fail(IdentityErrors.challengeProfile());
   if (proof.message !== undefined && proof.message !== challenge.message) throw fail(IdentityErrors.messageMismatch());
   if (NEEDS_POW.has(expect.purpose) && !checkPow(challenge.powChallenge, challenge.powDifficulty, proof.pow_nonce ?? '')) {
     throw fail(IdentityErrors.powInvalid());

@@ -61,6 +61,18 @@ export const IdentityErrors = {
     new AppError(400, 'PAYOUT_ROLE_REQUIRED', 'Only an active wallet with the payout role can be the default payout wallet.', {
       recovery: { retryable: false, next_action: 'fix_request', summary: 'Give the wallet the payout role and keep it active.' },
     }),
+  claimProfileRequired: () =>
+    new AppError(400, 'CLAIM_PROFILE_REQUIRED', 'A claim_agent challenge needs profile_id: the agent to claim.', {
+      recovery: { retryable: false, next_action: 'fix_request', summary: 'Send profile_id with purpose claim_agent.' },
+    }),
+  notClaimable: () =>
+    new AppError(409, 'NOT_CLAIMABLE', 'Only an agent profile that nobody has claimed can be claimed.', {
+      recovery: { retryable: false, next_action: 'stop', summary: 'This profile is a person, or already claimed.' },
+    }),
+  claimWalletNotAuthorized: () =>
+    new AppError(403, 'CLAIM_WALLET_NOT_AUTHORIZED', 'The signing wallet is not an active auth or recovery wallet of this agent.', {
+      recovery: { retryable: true, next_action: 'restart_challenge', summary: "Request a new claim_agent challenge for one of the agent's active auth or recovery wallets and sign it with that wallet." },
+    }),
   profileSuspended: () =>
     new AppError(403, 'PROFILE_SUSPENDED', 'This profile is suspended.', {
       recovery: { retryable: false, next_action: 'contact_operator', summary: 'Ask the operator of this instance.' },

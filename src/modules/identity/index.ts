@@ -1,9 +1,9 @@
 import { Elysia } from 'elysia';
 import type { CoreDeps } from '../../shared/deps.ts';
-import type { authPlugin } from '../../shared/http/auth.ts';
+import type { authPlugin, HumanCaller } from '../../shared/http/auth.ts';
 import { jsonBody, ok, okSchema } from '../../shared/http/envelope.ts';
 import { errorsOf } from '../../shared/http/openapi/error-codes.ts';
-import { op, optionally } from '../../shared/http/openapi/operation.ts';
+import { op, optionally, requires } from '../../shared/http/openapi/operation.ts';
 import { CommonErrors } from '../../shared/errors.ts';
 import { IdentityErrors } from './errors.ts';
 import * as model from './model.ts';
@@ -12,7 +12,13 @@ import * as Identity from './service.ts';
 export type ScoreSummary = { score: number; tier: string; verified: boolean; computed_at: string | null; stale: boolean };
 
 /** `scoreOf` comes from the trust module (which itself reads identity): passed in by app.ts, not imported. */
-export type IdentityDeps = CoreDeps & { keyCache: Identity.KeyCache; auth: ReturnType<typeof authPlugin>; scoreOf: (profileId: string) => ScoreSummary };
+export type IdentityDeps = CoreDeps & {
+  keyCache: Identity.KeyCache;
+  auth: ReturnType<typeof authPlugin>;
+  scoreOf: (profileId: string) => ScoreSummary;
+  /** The signed-in person of a request (session cookie + CSRF), from the humans module. */
+  resolveHuman: (request: Request) => HumanCaller;
+};
 
 // Answering a challenge: every way a proof can fail.
 const proofErrors = errorsOf(IdentityErrors, {
@@ -48,14 +54,17 @@ export function identityModule(deps: IdentityDeps) {
     .post(
       '/auth/challenge',
       ({ body, request }) => {
-        // A link_wallet challenge is bound to the authenticated profile that will use it.
+        // A link_wallet challenge is bound to the authenticated profile that will use it; a
+        // claim_agent one is requested by a signed-in person for the agent they will claim.
+        const requestedBy = body.purpose === 'claim_agent' ? deps.resolveHuman(request).profileId : null;
+        if (requestedBy && !body.profile_id) throw IdentityErrors.claimProfileRequired();
         const profileId =
           body.purpose === 'link_wallet'
             ? Identity.authenticate(deps, request.headers.get('authorization')).profileId
             : body.profile_id;
-        return ok(Identity.createChallenge(deps, { ...body, profile_id: profileId }));
+        return ok(Identity.createChallenge(deps, { ...body, profile_id: profileId, requested_by: requestedBy }));
       },
-      { ...jsonBody(model.challengeBody), response: okSchema(model.challengeData), authRateLimit: true, detail: op('createChallenge', 'Start a wallet sign-in challenge', { description: 'Returns a message to sign and a proof-of-work puzzle. A link_wallet challenge needs your agent key.', security: optionally('agentKey'), errors: [...errorsOf(IdentityErrors, { only: ['malformedAddress', 'walletNotRegistered', 'walletAlreadyRegistered', 'walletTaken'] }), ...keyErrors], examples: { request: { wallet_address: '0x52908400098527886E0F7030069857D2E4169EE7', purpose: 'register' } } }) },
+      { ...jsonBody(model.challengeBody), response: okSchema(model.challengeData), authRateLimit: true, detail: op('createChallenge', 'Start a wallet sign-in challenge', { description: 'Returns a message to sign and a proof-of-work puzzle. A link_wallet challenge needs your agent key; a claim_agent challenge (with profile_id) needs a signed-in person\'s session cookie and X-CSRF-Token.', security: [...optionally('agentKey'), ...requires('humanSession')], errors: [...errorsOf(IdentityErrors, { only: ['malformedAddress', 'walletNotRegistered', 'walletAlreadyRegistered', 'walletTaken', 'claimProfileRequired'] }), ...keyErrors, ...errorsOf(CommonErrors, { only: ['sessionRequired', 'csrfInvalid'] })], examples: { request: { wallet_address: '0x52908400098527886E0F7030069857D2E4169EE7', purpose: 'register' } } }) },
     )
     .post(
       '/register',

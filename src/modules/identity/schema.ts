@@ -60,6 +60,8 @@ export const authChallenges = sqliteTable(
     chain: text('chain', { enum: ['evm', 'solana'] }).notNull(),
     addressKey: text('address_key').notNull(),
     profileId: text('profile_id'),
+    /** claim_agent: the signed-in person who asked, the only one who may use the proof. */
+    requestedBy: text('requested_by'),
     message: text('message').notNull(),
     powChallenge: text('pow_challenge').notNull(),
     powDifficulty: integer('pow_difficulty').notNull(),

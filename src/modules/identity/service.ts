@@ -4,7 +4,7 @@ import { iso } from '../../shared/clock.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { CommonErrors } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
-import { issueApiKey } from './api-keys.ts';
+import { forgetCachedKeys, issueApiKey, type KeyDeps } from './api-keys.ts';
 import { consumeChallenge, verifyChallengeProof, type ChallengeProof } from './challenges.ts';
 import { IdentityErrors } from './errors.ts';
 import { type Profile, profiles } from './schema.ts';
@@ -107,4 +107,51 @@ export async function recoverAccess(deps: CoreDeps, input: ChallengeProof) {
 export function createApiKey(deps: CoreDeps, profileId: string, name: string) {
   const { raw, key } = issueApiKey(deps, profileId, name);
   return { ...key, api_key: raw, authorization_header: `Bearer ${raw}` };
+}
+
+/** Inserts the profile of a person (account_type `human`); the humans module adds the credentials in the same transaction. */
+export function insertHumanProfile(deps: CoreDeps, displayName: string): Profile {
+  const now = iso(deps.clock.now());
+  const profile: Profile = { id: newId(), displayName: displayName.trim(), accountType: 'human', claimedBy: null, status: 'active', createdAt: now, updatedAt: now };
+  deps.db.db.insert(profiles).values(profile).run();
+  return profile;
+}
+
+/**
+ * A signed-in person claims an agent with a `claim_agent` challenge for that profile, signed by
+ * an active auth/recovery wallet of the agent. Ownership context only: no score or checkmark change.
+ */
+export async function claimAgent(deps: KeyDeps, agentId: string, humanProfileId: string, proof: ChallengeProof) {
+  const agent = getProfile(deps, agentId);
+  if (!agent) throw CommonErrors.notFound('Profile');
+  if (agent.accountType !== 'agent' || agent.claimedBy) throw IdentityErrors.notClaimable();
+  if (agent.status !== 'active') throw IdentityErrors.profileSuspended();
+  const { challenge, address } = await verifyChallengeProof(deps, proof, { purpose: 'claim_agent', profileId: agentId, requestedBy: humanProfileId });
+  const wallet = findWalletOwner(deps, address);
+  if (!wallet || wallet.profileId !== agentId || wallet.status !== 'active' || !(wallet.roles.includes('auth') || wallet.roles.includes('recovery'))) {
+    throw IdentityErrors.claimWalletNotAuthorized();
+  }
+  immediate(deps.db.sqlite, () => {
+    consumeChallenge(deps, challenge.id);
+    const updated = deps.db.sqlite
+      .query("UPDATE profiles SET account_type = 'human_claimed_agent', claimed_by = ?, updated_at = ? WHERE id = ? AND account_type = 'agent' AND claimed_by IS NULL")
+      .run(humanProfileId, iso(deps.clock.now()), agentId);
+    // A concurrent claim won: the challenge stays consumed (each works once).
+    if (updated.changes !== 1) throw IdentityErrors.notClaimable();
+  });
+  forgetCachedKeys(deps, agentId);
+  return profileSummary(requireProfile(deps, agentId));
+}
+
+/** Profiles claimed by a person, oldest claim first. */
+export function claimedBy(deps: CoreDeps, humanProfileId: string): Profile[] {
+  return deps.db.db.select().from(profiles).where(eq(profiles.claimedBy, humanProfileId)).all();
+}
+
+/** Operator: suspends or restores a profile; its cached keys are forgotten at once. */
+export function setProfileStatus(deps: KeyDeps, profileId: string, status: Profile['status']): ProfileSummary {
+  const profile = requireProfile(deps, profileId);
+  deps.db.db.update(profiles).set({ status, updatedAt: iso(deps.clock.now()) }).where(eq(profiles.id, profileId)).run();
+  forgetCachedKeys(deps, profileId);
+  return profileSummary({ ...profile, status });
 }

@@ -17,6 +17,13 @@ export const ListingErrors = {
     new AppError(404, 'NOT_FOUND', 'Listing not found.', {
       recovery: recover.fixRequest('Check the listing id or slug; GET /api/v1/listings searches active listings, GET /api/v1/me/listings lists yours.'),
     }),
+  categoryExists: () =>
+    new AppError(409, 'CATEGORY_EXISTS', 'A category with this slug exists.', { recovery: recover.fixRequest('Choose another slug.') }),
+  categoryInUse: (listings: number) =>
+    new AppError(409, 'CATEGORY_IN_USE', `${listings} listing(s) are filed under this category; it cannot be retired while used.`, {
+      details: { listings },
+      recovery: { retryable: false, next_action: 'fix_request', summary: 'Rename it instead, or wait until no listing uses it.' },
+    }),
   unknownCategory: () =>
     new AppError(400, 'UNKNOWN_CATEGORY', 'No category has this slug.', {
       recovery: recover.fixRequest('Use a slug from GET /api/v1/categories.'),
@@ -26,6 +33,10 @@ export const ListingErrors = {
       recovery: recover.fixRequest('free listings cost 0; per_call listings cost more than 0 and at most the instance maximum, with at most 6 decimals.', {
         preserve: ['pricing_model'],
       }),
+    }),
+  listingSuspended: () =>
+    new AppError(409, 'LISTING_SUSPENDED', 'The operator has suspended this listing; its status cannot be changed by its seller.', {
+      recovery: { retryable: false, next_action: 'contact_operator', summary: 'Ask the operator of this instance to restore it.' },
     }),
   endpointUrlRequired: () =>
     new AppError(400, 'ENDPOINT_URL_REQUIRED', 'An active listing needs private_endpoint_url.', {

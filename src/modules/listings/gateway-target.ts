@@ -66,6 +66,11 @@ export function forgetGatewayTarget(deps: TargetDeps, listingId: string): void {
   deps.targetCache.forget(listingId);
 }
 
+/** Drops the cached targets of one owner's listings: call after the owner's status changes (their status is folded in). */
+export function forgetOwnerTargets(deps: TargetDeps, ownerProfileId: string): void {
+  deps.targetCache.forgetWhere((t) => t !== null && t.current.listing.ownerProfileId === ownerProfileId);
+}
+
 /**
  * Everything the gateway needs to forward one call, secrets opened in memory; null when the
  * listing does not exist. Cached per listing (`TargetCache`); the grace period's end is decided
@@ -85,10 +90,10 @@ type LoadedTarget = { current: GatewayTarget; inGrace: GatewayTarget | null; gra
 function loadGatewayTarget(deps: CoreDeps, listingId: string): LoadedTarget | null {
   const row = deps.db.sqlite
     .query<TargetRow, [string]>(
-      `SELECT l.id, l.owner_profile_id, l.status, l.pricing_model, l.price_micro_usd, e.status AS endpoint_status,
+      `SELECT l.id, l.owner_profile_id, CASE WHEN p.status = 'suspended' THEN 'suspended' ELSE l.status END AS status, l.pricing_model, l.price_micro_usd, e.status AS endpoint_status,
         e.private_url, e.upstream_auth_header_name, e.upstream_auth_value, e.signing_secret, e.previous_signing_secret,
         e.previous_secret_expires_at, e.timeout_ms, e.max_request_bytes, e.max_response_bytes
-       FROM listings l JOIN listing_gateway_endpoints e ON e.listing_id = l.id WHERE l.id = ?`,
+       FROM listings l JOIN listing_gateway_endpoints e ON e.listing_id = l.id JOIN profiles p ON p.id = l.owner_profile_id WHERE l.id = ?`,
     )
     .get(listingId);
   if (!row) return null;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { paginationQuery } from '../../shared/http/envelope.ts';
-import { ENDPOINT_STATUSES, LISTING_STATUSES, PRICING_MODELS } from './schema.ts';
+import { ENDPOINT_STATUSES, LISTING_STATUSES, OWNER_LISTING_STATUSES, PRICING_MODELS } from './schema.ts';
 import { TIERS } from '../../shared/tiers.ts';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -32,7 +32,7 @@ const about = {
   pricing_amount: 'Price per call in decimal USD (0 for free), e.g. "0.01".',
   pricing_currency: 'Always USD.',
   private_endpoint_url: 'Your HTTPS POST endpoint; never shown to buyers. Needed to publish (status active).',
-  status: 'draft (hidden), active (callable), paused or archived.',
+  status: 'draft (hidden), active (callable), paused or archived. suspended is set by the operator only; a suspended listing cannot be changed by its seller.',
 };
 
 export const createListingBody = z.object({
@@ -49,7 +49,7 @@ export const createListingBody = z.object({
   pricing_amount: price.describe(about.pricing_amount),
   pricing_currency: z.literal('USD').default('USD').describe(about.pricing_currency),
   private_endpoint_url: endpointUrl.optional().describe(about.private_endpoint_url),
-  status: z.enum(LISTING_STATUSES).default('draft').describe(about.status),
+  status: z.enum(OWNER_LISTING_STATUSES).default('draft').describe(about.status),
 });
 export type CreateListingInput = z.infer<typeof createListingBody>;
 
@@ -67,7 +67,7 @@ export const patchListingBody = z
     pricing_amount: price.describe(about.pricing_amount),
     pricing_currency: z.literal('USD').describe(about.pricing_currency),
     private_endpoint_url: endpointUrl.describe(about.private_endpoint_url),
-    status: z.enum(LISTING_STATUSES).describe(about.status),
+    status: z.enum(OWNER_LISTING_STATUSES).describe(about.status),
   })
   .partial()
   .refine((b) => Object.values(b).some((v) => v !== undefined), 'send at least one field to change');

@@ -1,6 +1,9 @@
 import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
-export const LISTING_STATUSES = ['draft', 'active', 'paused', 'archived'] as const;
+// `suspended` is set and lifted by the operator only (SPEC §2 Operator).
+export const LISTING_STATUSES = ['draft', 'active', 'paused', 'archived', 'suspended'] as const;
+/** The statuses a seller may set (suspension is the operator's). */
+export const OWNER_LISTING_STATUSES = ['draft', 'active', 'paused', 'archived'] as const;
 export const PRICING_MODELS = ['free', 'per_call'] as const;
 export const ENDPOINT_STATUSES = ['active', 'disabled'] as const;
 export type ListingStatus = (typeof LISTING_STATUSES)[number];

@@ -86,7 +86,8 @@ export function searchListings(deps: CoreDeps, query: SearchQuery): Page<Listing
     if (match === null) return empty;
   }
 
-  const where: string[] = ["l.status = 'active'"];
+  // A suspended owner's listings are treated as suspended (SPEC §2 Operator).
+  const where: string[] = ["l.status = 'active'", "NOT EXISTS (SELECT 1 FROM profiles o WHERE o.id = l.owner_profile_id AND o.status = 'suspended')"];
   const params: SQLQueryBindings[] = [];
   if (query.category !== undefined) {
     where.push('l.category_id = ?');

@@ -2,10 +2,12 @@
  * Listings: categories, creation (with its proof of work), reads, owner updates, and the one
  * lookup the gateway needs (`getGatewayTarget`). Framework-free; handlers call these.
  */
+import type { SQLQueryBindings } from 'bun:sqlite';
 import { asc, eq } from 'drizzle-orm';
 import { immediate } from '../../db/tx.ts';
 import { iso } from '../../shared/clock.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
+import { CommonErrors } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
 import { MoneyParseError, microToDecimalString, parseUsdToMicro } from '../../shared/money.ts';
 import { consumeListingChallenge, findSolvedChallenge } from './challenges.ts';
@@ -19,7 +21,7 @@ import { forgetGatewayTarget, type TargetDeps } from './gateway-target.ts';
 
 export { createListingChallenge } from './challenges.ts';
 export { MAX_TIMEOUT_MS as MAX_UPSTREAM_TIMEOUT_MS } from './model.ts';
-export { createTargetCache, getGatewayTarget, type GatewayTarget, type TargetCache, type TargetDeps } from './gateway-target.ts';
+export { createTargetCache, forgetOwnerTargets, getGatewayTarget, type GatewayTarget, type TargetCache, type TargetDeps } from './gateway-target.ts';
 export { getEndpointMetadata, rotateSigningSecret, testEndpoint, updateEndpoint } from './endpoint.ts';
 export { endpointTestPositionOf, endpointTestsAfter, type EndpointTestRecord } from './endpoint-tests.ts';
 export { providerScore, tierOf, VERIFIED_MIN_SCORE } from './provider.ts';
@@ -127,6 +129,7 @@ export function getListing(deps: CoreDeps, idOrSlug: string, viewerId?: string |
 /** Owner update of any listing field, status moves included; a new private URL is vetted again. */
 export async function updateListing(deps: TargetDeps & SelfAwareDeps, ownerId: string, idOrSlug: string, input: PatchListingInput) {
   const current = requireOwnedListing(deps, ownerId, idOrSlug);
+  if (current.status === 'suspended' && input.status !== undefined) throw ListingErrors.listingSuspended();
   const categoryId = input.category === undefined ? undefined : categoryIdOf(deps, input.category);
   const model = input.pricing_model ?? current.pricing_model;
   const price =
@@ -172,4 +175,62 @@ export function activeListingRefs(deps: CoreDeps, ids: readonly string[]): Map<s
     )
     .all(...unique);
   return new Map(rows.map((r) => [r.id, { name: r.name, slug: r.slug }]));
+}
+
+/** Operator: every listing (any owner, any status), newest first, for the console. */
+export function listAllListings(deps: CoreDeps, q: { page: number; limit: number; status?: ListingStatus }) {
+  const where = q.status ? 'WHERE status = ?' : '';
+  const params: SQLQueryBindings[] = q.status ? [q.status] : [];
+  const { sqlite } = deps.db;
+  const total = sqlite.query<{ n: number }, SQLQueryBindings[]>(`SELECT COUNT(*) AS n FROM listings ${where}`).get(...params)?.n ?? 0;
+  const items = sqlite
+    .query<{ id: string; slug: string; name: string; owner_profile_id: string; status: ListingStatus; created_at: string }, SQLQueryBindings[]>(
+      `SELECT id, slug, name, owner_profile_id, status, created_at FROM listings ${where} ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?`,
+    )
+    .all(...params, q.limit, (q.page - 1) * q.limit);
+  return { items, total };
+}
+
+/** Counts by status, for the operator overview. */
+export function countListings(deps: CoreDeps): Record<string, number> {
+  const rows = deps.db.sqlite.query<{ status: string; n: number }, []>('SELECT status, COUNT(*) AS n FROM listings GROUP BY status').all();
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
+
+/** Operator: suspends a listing or restores it to active; the seller cannot undo a suspension. */
+export function setListingStatusByOperator(deps: TargetDeps, listingId: string, status: 'suspended' | 'active') {
+  const row = findListing(deps, listingId);
+  if (!row) throw ListingErrors.notFound();
+  deps.db.db.update(listings).set({ status, updatedAt: iso(deps.clock.now()) }).where(eq(listings.id, row.id)).run();
+  forgetGatewayTarget(deps, row.id);
+  return { id: row.id, slug: row.slug, name: row.name, owner_profile_id: row.owner_profile_id, status, previous_status: row.status };
+}
+
+/** Operator: adds a category (slug must be new). */
+export function addCategory(deps: CoreDeps, input: { slug: string; name: string }) {
+  if (deps.db.db.select({ id: categories.id }).from(categories).where(eq(categories.slug, input.slug)).get()) throw ListingErrors.categoryExists();
+  const row = { id: newId(), slug: input.slug, name: input.name, position: 1000, createdAt: iso(deps.clock.now()) };
+  deps.db.db.insert(categories).values(row).run();
+  return { id: row.id, slug: row.slug, name: row.name };
+}
+
+/** Operator: renames a category (its slug, used by listings and search, stays). */
+export function renameCategory(deps: CoreDeps, slug: string, name: string) {
+  const row = deps.db.db.select().from(categories).where(eq(categories.slug, slug)).get();
+  if (!row) throw CommonErrors.notFound('Category');
+  deps.db.db.update(categories).set({ name }).where(eq(categories.id, row.id)).run();
+  return { id: row.id, slug: row.slug, name };
+}
+
+/**
+ * Operator: retires (removes) a category nobody uses. Refused while any listing, in any status,
+ * is filed under it: silently moving sellers' listings elsewhere would misfile them.
+ */
+export function retireCategory(deps: CoreDeps, slug: string) {
+  const row = deps.db.db.select().from(categories).where(eq(categories.slug, slug)).get();
+  if (!row) throw CommonErrors.notFound('Category');
+  const used = deps.db.sqlite.query<{ n: number }, [string]>('SELECT COUNT(*) AS n FROM listings WHERE category_id = ?').get(row.id)?.n ?? 0;
+  if (used > 0) throw ListingErrors.categoryInUse(used);
+  deps.db.db.delete(categories).where(eq(categories.id, row.id)).run();
+  return { id: row.id, slug: row.slug, name: row.name, retired: true as const };
 }

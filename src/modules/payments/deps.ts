@@ -13,4 +13,6 @@ export type PaymentsDeps = CoreDeps & {
   verifiers: ChainVerifiers;
   /** Verifications under way in this process, shared by concurrent retries of one intent (saves RPC calls only). */
   verifying: Map<string, Promise<RoutedVerification>>;
+  /** The marketplace fee now (the operator may change it in the console unless env/flag fix it). */
+  feeBps?: () => number;
 };

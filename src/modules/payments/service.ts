@@ -4,6 +4,8 @@
 import { eq } from 'drizzle-orm';
 import type { AppError } from '../../shared/app-error.ts';
 import { prefixedId } from '../../shared/ids.ts';
+import type { CoreDeps } from '../../shared/deps.ts';
+import { getIntent } from './intent-store.ts';
 import type { PaymentsDeps } from './deps.ts';
 import { PaymentErrors } from './errors.ts';
 import { buildOfferedRoutes, paymentObject } from './offer.ts';
@@ -32,7 +34,7 @@ export async function createIntent(
     listingId: args.listingId,
     bodySha256: args.bodySha256,
     amountMicroUsd: args.priceMicroUsd,
-    feeBps: deps.config.fee_bps,
+    feeBps: deps.feeBps ? deps.feeBps() : deps.config.fee_bps,
     routes,
     status: 'open',
     createdAt: now.toISOString(),
@@ -58,4 +60,15 @@ export function getPaidResponse(deps: PaymentsDeps, buyerId: string, gatewayRequ
   if (!row || row.buyerId !== buyerId || row.expiresAt <= deps.clock.now().toISOString()) throw PaymentErrors.responseNotFound();
   const text = deps.vault.open(row.bodySealed, { table: 'paid_responses', column: 'body_sealed', rowId: row.gatewayRequestId });
   return { seller_status: row.sellerStatus, body: JSON.parse(text) as unknown, expires_at: row.expiresAt };
+}
+
+/**
+ * Whether a call on a suspended listing carries a payment made before the suspension: an intent
+ * of this buyer and listing still open or settled. Suspension never touches money already paid
+ * (SPEC §2 Operator): such a call completes once, or its intent becomes refund_due as usual.
+ */
+export function hasPaymentInFlight(deps: CoreDeps, args: { relayRequestId: string | null; buyerId: string; listingId: string }): boolean {
+  if (!args.relayRequestId) return false;
+  const intent = getIntent(deps, args.relayRequestId);
+  return !!intent && intent.buyerId === args.buyerId && intent.listingId === args.listingId && (intent.status === 'open' || intent.status === 'settled');
 }

@@ -62,7 +62,7 @@ export const scoreEvents = sqliteTable(
     sourceType: text('source_type', { enum: SCORE_EVENT_SOURCES }).notNull(),
     sourceId: text('source_id').notNull(),
     /** The listing's status when it happened; recorded for endpoint tests only (null otherwise). */
-    listingStatus: text('listing_status', { enum: ['draft', 'active', 'paused', 'archived'] }),
+    listingStatus: text('listing_status', { enum: ['draft', 'active', 'paused', 'archived', 'suspended'] }),
     occurredAt: text('occurred_at').notNull(),
     createdAt: text('created_at').notNull(),
   },

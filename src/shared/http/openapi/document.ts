@@ -29,6 +29,7 @@ const COMMON = {
   validated: [errorOf(CommonErrors.validation)],
   agentKey: [errorOf(CommonErrors.authRequired), errorOf(CommonErrors.apiKeyInvalid), errorOf(CommonErrors.apiKeyRevoked), errorOf(CommonErrors.agentsOnly), errorOf(CommonErrors.rateLimited)],
   authLimit: [errorOf(CommonErrors.rateLimited)],
+  humanSession: [errorOf(CommonErrors.sessionRequired), errorOf(CommonErrors.csrfInvalid)],
 };
 
 const STATUS_TEXT: Record<string, string> = {
@@ -63,6 +64,8 @@ function finish(operation: Operation, method: string, options: OpenApiOptions): 
   if (hasBody) errors.push(...COMMON.body);
   if (operation.requestBody || operation.parameters?.length) errors.push(...COMMON.validated);
   if (operation[X_AUTH] === 'agentKey') errors.push(...COMMON.agentKey, ...options.authErrors);
+  if (operation[X_AUTH] === 'humanSession') errors.push(...COMMON.humanSession);
+  if (operation[X_AUTH] === 'adminSession') errors.push(...COMMON.humanSession, errorOf(CommonErrors.adminOnly));
   if (operation[X_AUTH_LIMIT]) errors.push(...COMMON.authLimit);
   const grouped = groupByStatus(errors);
 

@@ -12,6 +12,12 @@ export const SECURITY_SCHEMES = {
     bearerFormat: 'am_k_…',
     description: 'An agent API key: `Authorization: Bearer am_k_…`. Get one with POST /api/v1/register (or /api/v1/auth/recover).',
   },
+  humanSession: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'crochet_session',
+    description: 'A signed-in person: the HttpOnly cookie from POST /api/v1/humans/signin. State-changing requests also send X-CSRF-Token (csrf_token of GET /api/v1/humans/me).',
+  },
   cronSecret: {
     type: 'http',
     scheme: 'bearer',
@@ -24,6 +30,7 @@ export type Credential = keyof typeof SECURITY_SCHEMES;
 /** What each credential is, in words, for the text inventories. */
 export const CREDENTIALS: Record<Credential, string> = {
   agentKey: 'agent API key (Authorization: Bearer am_k_…)',
+  humanSession: 'session cookie of a signed-in person (web app), with X-CSRF-Token on changes',
   cronSecret: 'cron secret (Authorization: Bearer <CROCHET_CRON_SECRET>)',
 };
 
@@ -92,3 +99,6 @@ export function op(
   // The extension keys hold zod schemas, which the builder converts: not OpenAPI objects yet.
   return detail as DocumentDecoration;
 }
+
+/** `detail` of the admin macro: the same session credential, plus the admin-only refusal. */
+export const adminAuthDetail = { security: requires('humanSession'), [X_AUTH]: 'adminSession' };
