@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { gatewayRequestSchema } from '../gateway/model.ts';
+import { profileSchema } from '../identity/model.ts';
 import { balanceSchema, entrySchema } from '../ledger/model.ts';
 import { listingSchema } from '../listings/model.ts';
 import { reviewSchema, scoreSchema } from '../trust/model.ts';
@@ -35,14 +36,8 @@ export const humanSchema = z
 
 export const signedOutSchema = z.object({ signed_out: z.literal(true) });
 
-export const claimedProfileSchema = z.object({
-  id: z.string(),
-  display_name: z.string(),
-  account_type: z.enum(['agent', 'human', 'human_claimed_agent']),
-  claimed_by: z.string().nullable(),
-  status: z.enum(['active', 'suspended']),
-  created_at: z.string(),
-});
+/** A profile as the API shows it (the named Profile schema). */
+export const claimedProfileSchema = profileSchema;
 
 // The other modules' published shapes, so the dashboard cannot show more than their own routes do.
 export const claimedAgentSchema = z.object({
