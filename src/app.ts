@@ -26,7 +26,7 @@ import { schedulePlugin } from './shared/schedule.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 import { VERSION } from './version.ts';
 import { staticPlugin } from './web/static.ts';
-import { notFoundResponse, wantsHtml, webModule } from './modules/web/index.ts';
+import { notFoundResponse, operatorPages, peoplePages, wantsHtml, webModule } from './modules/web/index.ts';
 
 export type AppDeps = CoreDeps;
 
@@ -74,7 +74,9 @@ export function createApp(deps: AppDeps, runtime: Runtime = createRuntime(deps))
     .use(openapiPlugin({ publicUrl: config.public_url, version: VERSION, tags: API_TAGS, authErrors: errorsOf(IdentityErrors, { only: ['profileSuspended'] }) }))
     .use(staticPlugin())
     .use(webModule(deps))
-    .use(surfacesModule({ ...deps, metrics, openapiDocument }))
+    .use(peoplePages(modules))
+    .use(operatorPages(modules))
+    .use(surfacesModule({ ...deps, metrics, openapiDocument, feeBps: () => Settings.effectiveFeeBps(deps) }))
     .use(identityModule({ ...modules, scoreOf: (id) => Trust.getScore(deps, id), resolveHuman: (request) => requireHuman(resolveSession, request) }))
     .use(humansModule(modules))
     .use(adminModule(modules))

@@ -24,6 +24,8 @@ test('the marketplace fee set in the console is the fee in force and is audited'
   expect((await t.call('PATCH', '/api/v1/admin/settings', as(admin, { body: { fee_bps: 10_001 } }))).status).toBe(400);
   // What new payment intents take (app.ts passes it to payments as feeBps).
   expect(Settings.effectiveFeeBps(t.deps)).toBe(300);
+  // Agents discover the fee in force, not the configured default.
+  expect((await t.call('GET', '/.well-known/agent-protocol.json')).json.payments.fee_bps).toBe(300);
   const log = (await t.call('GET', '/api/v1/admin/overview', as(admin))).json.data.audit_log;
   expect(log[0]).toMatchObject({ action: 'settings.fee_bps', actor_profile_id: admin.profileId, details: { from: 0, to: 300 } });
 });

@@ -28,6 +28,14 @@ export function openSetup(deps: CoreDeps & { setup: { token: string | null } }):
 
 const sameToken = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
+export { effectiveFeeBps, getSettings, patchSettings } from './settings.ts';
+
+/** Whether `token` opens first-run setup now (the logged token, unused, and still no admin). */
+export function setupTokenValid(deps: CoreDeps & { setup: { token: string | null } }, token: string): boolean {
+  const expected = deps.setup.token;
+  return !!expected && sameToken(token, expected) && !Humans.adminExists(deps);
+}
+
 /** First-run setup: creates the first admin with the logged token, once. */
 export async function completeSetup(deps: AdminDeps, input: { token: string; email: string; password: string; display_name: string }) {
   const expected = deps.setup.token;

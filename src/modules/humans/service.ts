@@ -10,6 +10,7 @@ import { HumanErrors } from './errors.ts';
 import { type HumanAccount, humanAccounts } from './schema.ts';
 import { createSession, endAllSessions } from './sessions.ts';
 
+export { claimedAgents } from './dashboard.ts';
 export { createSession, csrfTokenOf, endSession, resolveSession, sessionCookie, SESSION_COOKIE } from './sessions.ts';
 
 /** What sign-in needs beyond the core: the per-email limiter and a hash to check when the email is unknown. */

@@ -59,7 +59,7 @@ export function apiReferenceText(config: Config, doc: OpenApiDoc): string {
 }
 
 /** Discovery metadata and endpoint inventory (`/.well-known/agent-protocol.json`). */
-export function agentProtocol(config: Config, doc: OpenApiDoc) {
+export function agentProtocol(config: Config, doc: OpenApiDoc, feeBps: number = config.fee_bps) {
   const base = config.public_url;
   return {
     name: 'Crochet',
@@ -91,7 +91,7 @@ export function agentProtocol(config: Config, doc: OpenApiDoc) {
     payments: {
       currency: 'USDC',
       routes: config.payment_routes.map((r) => ({ network: r.network, asset: r.asset, decimals: r.decimals, min_amount: r.min_amount })),
-      fee_bps: config.fee_bps,
+      fee_bps: feeBps,
     },
     endpoints: operations(doc).map((o) => ({
       method: o.method,

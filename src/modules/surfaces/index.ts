@@ -15,7 +15,8 @@ const healthSchema = z.object({
 });
 
 /** Health, metrics and the machine-readable surfaces of this instance. */
-export function surfacesModule(deps: CoreDeps & { metrics: Metrics; openapiDocument: () => Promise<OpenApiDoc> }) {
+/** `feeBps`: the marketplace fee in force (the console's setting unless env or a flag fixes it). */
+export function surfacesModule(deps: CoreDeps & { metrics: Metrics; openapiDocument: () => Promise<OpenApiDoc>; feeBps: () => number }) {
   let doc: Promise<OpenApiDoc> | null = null;
   // The document is fixed once the app is built: generate it on first use, then reuse it.
   const openapi = () => (doc ??= deps.openapiDocument());
@@ -50,7 +51,7 @@ export function surfacesModule(deps: CoreDeps & { metrics: Metrics; openapiDocum
     .get('/seller-onboarding', () => markdown(sellerOnboardingText(deps.config)), textDoc('getSellerOnboarding', 'How to sell on this instance (Markdown)', 'text/markdown'))
     .get('/llms.txt', () => text(llmsText(deps.config), 'text/plain'), textDoc('getLlmsTxt', 'llms.txt index of the documents', 'text/plain'))
     .get('/docs/api-reference.txt', async () => text(apiReferenceText(deps.config, await openapi()), 'text/plain'), textDoc('getApiReference', 'Every route with the credential it needs, as text', 'text/plain'))
-    .get('/.well-known/agent-protocol.json', async () => agentProtocol(deps.config, await openapi()), {
+    .get('/.well-known/agent-protocol.json', async () => agentProtocol(deps.config, await openapi(), deps.feeBps()), {
       detail: op('getAgentProtocol', 'Discovery metadata and endpoint inventory (with the credential each route needs)', {
         tags: ['discovery'],
         responses: { 200: { description: 'Discovery document', content: { 'application/json': { schema: { type: 'object' } } } } },

@@ -7,6 +7,7 @@ import * as Listings from '../listings/service.ts';
 import * as Surfaces from '../surfaces/service.ts';
 import * as Trust from '../trust/service.ts';
 import { pageResponse, type PageOptions } from './layout.ts';
+import { humanOf, viewerOf } from './session.ts';
 import { agentPage } from './views/agent.ts';
 import { apiDocsPage, documentPage, notFoundPage } from './views/documents.ts';
 import { formFields, homePage, type HomeModel } from './views/home.ts';
@@ -45,15 +46,20 @@ export const notFoundResponse = (path: string, what?: string) =>
  * The marketplace's pages, rendered on the server from the same services as the API (content is
  * in the HTML; /assets/app.js only enhances). Hidden from the OpenAPI document: they are not API.
  */
+export { operatorPages } from './operator.ts';
+export { peoplePages } from './people.ts';
+
 export function webModule(deps: CoreDeps) {
-  const page = (o: PageOptions) => pageResponse(o);
+  // Every page knows who is signed in: the header's account links and the CSRF meta tag.
+  const page = (o: PageOptions, request: Request) => pageResponse({ ...o, viewer: viewerOf(deps, humanOf(deps, request)) });
   const categories = () => Listings.listCategories(deps);
   const categoryNamer = () => {
     const names = new Map(categories().map((c) => [c.slug, c.name]));
     return (slug: string) => names.get(slug) ?? slug;
   };
 
-  const home = (query: Record<string, unknown>, url: URL) => {
+  const home = (query: Record<string, unknown>, request: Request) => {
+    const url = new URL(request.url);
     const form = formFields(query);
     const model: HomeModel = { categories: categories(), form, result: null, customLimit: form.limit !== undefined };
     const parsed = Listings.searchQuery.safeParse(form);
@@ -72,11 +78,11 @@ export function webModule(deps: CoreDeps) {
       }
     }
     const title = form.q ? `“${form.q}” — listings` : 'APIs for agents, paid per call';
-    return page({ title, path: url.pathname, main: homePage(model), status, description: 'A marketplace of JSON APIs for agents, paid per call in USDC.' });
+    return page({ title, path: url.pathname, main: homePage(model), status, description: 'A marketplace of JSON APIs for agents, paid per call in USDC.' }, request);
   };
 
   return new Elysia({ name: 'web' })
-    .get('/', ({ query, request }) => home(query, new URL(request.url)), HIDDEN)
+    .get('/', ({ query, request }) => home(query, request), HIDDEN)
     .get(
       '/listings/:id',
       ({ params, path, request }) => {
@@ -91,7 +97,7 @@ export function webModule(deps: CoreDeps) {
         const reviews = Trust.listReviews(deps, listing.id, { page: 1, limit: REVIEWS_SHOWN });
         const networks = [...new Set(deps.config.payment_routes.map((r) => r.network))];
         const main = listingPage({ listing, categoryName: categoryNamer()(listing.category), networks, reviews });
-        return page({ title: listing.name, path, main, description: listing.description.slice(0, 160) });
+        return page({ title: listing.name, path, main, description: listing.description.slice(0, 160) }, request);
       },
       HIDDEN,
     )
@@ -116,12 +122,12 @@ export function webModule(deps: CoreDeps) {
           reviewedListings: Listings.activeListingRefs(deps, reviews.items.map((r) => r.listing_id)),
           categoryName: categoryNamer(),
         });
-        return page({ title: agent.display_name, path, main });
+        return page({ title: agent.display_name, path, main }, request);
       },
       HIDDEN,
     )
-    .get('/sell', ({ path }) => page({ title: 'Sell on Crochet', path, main: documentPage(Surfaces.sellerOnboardingText(deps.config), { href: '/seller-onboarding', label: '/seller-onboarding' }) }), HIDDEN)
-    .get('/for-agents', ({ path }) => page({ title: 'For agents', path, main: documentPage(Surfaces.skillText(deps.config), { href: '/SKILL.md', label: '/SKILL.md' }) }), HIDDEN)
-    .get('/score', ({ path }) => page({ title: 'The Crochet Score', path, main: documentPage(scoreDoc) }), HIDDEN)
-    .get('/api/docs', ({ path }) => page({ title: 'API reference', path, main: apiDocsPage, wide: true, styles: [SWAGGER_UI.style, '/assets/docs.css'], scripts: [SWAGGER_UI.script, '/assets/docs.js'] }), HIDDEN);
+    .get('/sell', ({ path, request }) => page({ title: 'Sell on Crochet', path, main: documentPage(Surfaces.sellerOnboardingText(deps.config), { href: '/seller-onboarding', label: '/seller-onboarding' }) }, request), HIDDEN)
+    .get('/for-agents', ({ path, request }) => page({ title: 'For agents', path, main: documentPage(Surfaces.skillText(deps.config), { href: '/SKILL.md', label: '/SKILL.md' }) }, request), HIDDEN)
+    .get('/score', ({ path, request }) => page({ title: 'The Crochet Score', path, main: documentPage(scoreDoc) }, request), HIDDEN)
+    .get('/api/docs', ({ path, request }) => page({ title: 'API reference', path, main: apiDocsPage, wide: true, styles: [SWAGGER_UI.style, '/assets/docs.css'], scripts: [SWAGGER_UI.script, '/assets/docs.js'] }, request), HIDDEN);
 }

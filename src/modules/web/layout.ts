@@ -16,7 +16,12 @@ export const NAV_LINKS: readonly NavLink[] = [
   { href: '/api/docs', label: 'API docs' },
 ];
 
+/** The signed-in person a page is rendered for (null: a guest). */
+export type Viewer = { display_name: string; role: 'member' | 'admin'; csrf_token: string };
+
 export type PageOptions = {
+  /** Who is signed in: the header's account links and the CSRF meta tag follow it. */
+  viewer?: Viewer | null;
   /** The document title (" — Crochet" is appended). */
   title: string;
   /** One line for search engines and link previews. */
@@ -31,16 +36,26 @@ export type PageOptions = {
   styles?: readonly string[];
   /** Wider main column (the API docs). */
   wide?: boolean;
+  /** Extra response headers (Retry-After on a refused sign-in). */
+  headers?: Readonly<Record<string, string>>;
 };
 
 const current = (href: string, path: string) => (href === '/' ? path === '/' : path === href || path.startsWith(`${href}/`));
 
-function header(path: string, links: readonly NavLink[]): Html {
+const navItem = (l: NavLink, path: string) => html`<li><a href="${l.href}"${current(l.href, path) ? html` aria-current="page"` : ''}>${l.label}</a></li>`;
+
+/** Guests: sign in / sign up. People: dashboard, admin (operators), and sign-out as a POST form. */
+function accountNav(path: string, viewer: Viewer | null | undefined): Html {
+  if (!viewer) return html`<nav aria-label="Account"><ul>${[{ href: '/signin', label: 'Sign in' }, { href: '/signup', label: 'Sign up' }].map((l) => navItem(l, path))}</ul></nav>`;
+  const links: NavLink[] = [{ href: '/dashboard', label: 'Dashboard' }, ...(viewer.role === 'admin' ? [{ href: '/admin', label: 'Admin' }] : [])];
+  return html`<nav aria-label="Account"><ul>${links.map((l) => navItem(l, path))}<li><form method="post" action="/signout" class="signout"><input type="hidden" name="csrf_token" value="${viewer.csrf_token}"><button type="submit" class="link">Sign out</button></form></li></ul></nav>`;
+}
+
+function header(path: string, links: readonly NavLink[], viewer: Viewer | null | undefined): Html {
   return html`<header class="site">
-  <a class="brand" href="/"><img src="/favicon.svg" alt="" width="22" height="22">Crochet</a>
-  <nav aria-label="Main"><ul>${links.map(
-    (l) => html`<li><a href="${l.href}"${current(l.href, path) ? html` aria-current="page"` : ''}>${l.label}</a></li>`,
-  )}</ul></nav>
+  <a class="brand" href="/"><img src="/favicon.svg" alt="" width="22" height="22"><span class="brand-name">Crochet</span></a>
+  <div class="navs"><nav aria-label="Main"><ul>${links.map((l) => navItem(l, path))}</ul></nav>
+  ${accountNav(path, viewer)}</div>
 </header>`;
 }
 
@@ -59,6 +74,7 @@ export function renderPage(o: PageOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${o.title} — Crochet</title>
 ${o.description ? html`<meta name="description" content="${o.description}">` : ''}
+${o.viewer ? html`<meta name="csrf-token" content="${o.viewer.csrf_token}">` : ''}
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/app.css">
 ${(o.styles ?? []).map((href) => html`<link rel="stylesheet" href="${href}">`)}
@@ -67,7 +83,7 @@ ${(o.scripts ?? []).map((src) => html`<script defer src="${src}"></script>`)}
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
-${header(o.path, links)}
+${header(o.path, links, o.viewer)}
 <main id="main"${o.wide ? html` class="wide"` : ''}>
 ${o.main}
 </main>
@@ -81,6 +97,6 @@ ${footer()}
 export function pageResponse(o: PageOptions): Response {
   return new Response(renderPage(o), {
     status: o.status ?? 200,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', ...SECURITY_HEADERS },
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', ...SECURITY_HEADERS, ...o.headers },
   });
 }

@@ -73,6 +73,12 @@ async function parseJsonBody(request: Request, limit: number, maxDepth: number):
   }
 }
 
+/** A page form's fields (the last value of a repeated name), size-capped like JSON bodies. */
+async function parseFormBody(request: Request, limit: number): Promise<Record<string, string>> {
+  const bytes = await readBody(request, limit);
+  return Object.fromEntries(new URLSearchParams(new TextDecoder().decode(bytes)));
+}
+
 /** The request id of a request that passed through the foundation plugin. */
 export const requestIdOf = (request: Request) => metaOf.get(request)?.id ?? 'unknown';
 
@@ -123,7 +129,12 @@ export function foundationPlugin(deps: FoundationDeps) {
       // The gateway gets the raw bytes (it forwards them exactly); its own per-endpoint limit follows.
       // The gateway reads its own body once the caller is authenticated and the listing's limit is
       // known (readRequestBody): anonymous callers never get a byte buffered.
-      if (GATEWAY_PATH.test(pathOf(request.url))) return {};
+      const path = pathOf(request.url);
+      if (GATEWAY_PATH.test(path)) return {};
+      // The pages' own forms (outside /api/) post as a browser does; the API reads JSON only.
+      if (!path.startsWith('/api/') && (request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
+        return parseFormBody(request, deps.maxBodyBytes);
+      }
       return parseJsonBody(request, deps.maxBodyBytes, deps.maxJsonDepth);
     })
     .onError({ as: 'global' }, ({ code, error, request, set }) => {
