@@ -1,6 +1,7 @@
 // Every public page in chromium at desktop and phone widths: the right status, security headers,
 // no console error, no serious or critical axe-core violation, headings in order, a visible focus,
-// a header that stays on one line at 390 px, HTML 404s, the API docs rendered with the network
+// a header that stays on one line at 390 px for guests (a signed-in person's account links may take
+// a second row on a phone, each navigation still on one line), HTML 404s, the API docs rendered with the network
 // blocked, and a screenshot of each under test/.cache/screenshots/ for a reviewer.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import type { Page } from 'playwright-core';
@@ -20,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => session?.stop());
 
-type PageCase = { name: string; path: () => string; status: number };
+type PageCase = { name: string; path: () => string; status: number; signedIn?: true };
 const slug = (name: string) => market.listings.find((l) => l.name === name)!.slug;
 const PAGES: PageCase[] = [
   { name: 'home', path: () => '/', status: 200 },
@@ -36,7 +37,33 @@ const PAGES: PageCase[] = [
   { name: 'not-found', path: () => '/no-such-page', status: 404 },
   { name: 'listing-not-found', path: () => '/listings/no-such-listing', status: 404 },
   { name: 'agent-not-found', path: () => '/agents/0193a0b4-0000-7000-8000-000000000000', status: 404 },
+  { name: 'signin', path: () => '/signin', status: 200 },
+  { name: 'signup', path: () => '/signup', status: 200 },
+  // The first-run form, at the URL the server logged (opening it does not use the token).
+  { name: 'setup', path: () => setupPath(), status: 200 },
+  { name: 'setup-closed', path: () => '/setup?token=not-the-token', status: 403 },
 ];
+
+/** Pages of a signed-in operator (the same chromium, once the setup form has made the admin). */
+const SIGNED_IN_PAGES: PageCase[] = [
+  { name: 'home-signed-in', path: () => '/', status: 200 },
+  { name: 'dashboard-empty', path: () => '/dashboard', status: 200 },
+  { name: 'dashboard-claim', path: () => '/dashboard/claim', status: 200 },
+  { name: 'admin-overview', path: () => '/admin', status: 200 },
+  { name: 'admin-listings', path: () => '/admin/listings', status: 200 },
+  { name: 'admin-profiles', path: () => '/admin/profiles', status: 200 },
+  { name: 'admin-categories', path: () => '/admin/categories', status: 200 },
+  { name: 'admin-settings', path: () => '/admin/settings', status: 200 },
+  { name: 'admin-refunds', path: () => '/admin/refunds', status: 200 },
+].map((c) => ({ ...c, signedIn: true as const }));
+
+/** Path and query of the one-time setup URL in the server's log. */
+function setupPath(): string {
+  const found = /"setup_url":"([^"]+)"/.exec(market.server.log());
+  if (!found) throw new Error('no setup URL in the server log');
+  const url = new URL(found[1]!);
+  return url.pathname + url.search;
+}
 
 /** Heading levels in document order; each may go at most one level deeper than the one before. */
 async function headingLevels(page: Page): Promise<number[]> {
@@ -47,7 +74,12 @@ async function headingLevels(page: Page): Promise<number[]> {
 async function headerLayout(page: Page) {
   return page.getByRole('banner').evaluate((header) => {
     const links = [...header.querySelectorAll('a, button')].filter((el) => el.getClientRects().length > 0);
+    const navRows = [...header.querySelectorAll('nav')].map((nav) => {
+      const els = [...nav.querySelectorAll('a, button')].filter((el) => el.getClientRects().length > 0);
+      return { tops: els.map((el) => el.getBoundingClientRect().top), bottoms: els.map((el) => el.getBoundingClientRect().bottom) };
+    });
     return {
+      navRows,
       tops: links.map((el) => el.getBoundingClientRect().top),
       bottoms: links.map((el) => el.getBoundingClientRect().bottom),
       lineBoxes: links.map((el) => el.getClientRects().length),
@@ -100,10 +132,25 @@ async function checkPage(page: TestPage, c: PageCase, viewport: Viewport) {
     expect(plain).toEqual([]);
   }
 
+  // Guests are offered sign-in and sign-up; a signed-in person signs out with a POST button, never a link.
+  const banner = page.getByRole('banner');
+  if (c.signedIn) {
+    expect(await page.locator('meta[name="csrf-token"]').getAttribute('content')).toMatch(/^[0-9a-f]{64}$/);
+    expect(await banner.getByRole('button', { name: 'Sign out' }).count()).toBe(1);
+    expect(await banner.getByRole('link', { name: 'Sign out' }).count()).toBe(0);
+    expect(await banner.getByRole('link', { name: 'Admin' }).count()).toBe(1);
+  } else {
+    expect(await page.locator('meta[name="csrf-token"]').count()).toBe(0);
+    for (const name of ['Sign in', 'Sign up']) expect(await banner.getByRole('link', { name }).count()).toBe(1);
+  }
+
   const layout = await headerLayout(page);
   expect(layout.tops.length).toBeGreaterThan(1);
-  // Every control overlaps one horizontal line: none was pushed onto a second row.
-  expect(Math.max(...layout.tops)).toBeLessThan(Math.min(...layout.bottoms));
+  // Every control overlaps one horizontal line: none was pushed onto a second row. Signed in (up
+  // to seven controls), each navigation keeps to one row and the account one may sit below.
+  const oneRow = (r: { tops: number[]; bottoms: number[] }) => expect(Math.max(...r.tops)).toBeLessThan(Math.min(...r.bottoms));
+  if (c.signedIn && viewport.width < 420) layout.navRows.forEach(oneRow);
+  else oneRow(layout);
   expect(layout.lineBoxes.every((n) => n === 1)).toBe(true);
   expect(layout.overflows).toBe(false);
   expect(layout.pageOverflows).toBe(false);
@@ -133,6 +180,25 @@ for (const c of PAGES) {
     `${c.name} at ${VIEWPORTS.map((v) => v.width).join(' and ')} px: status, headers, accessibility, layout, screenshot`,
     () => atEveryWidth(tabs, (page, viewport) => checkPage(page, c, viewport)),
     // Axe over the docs page's DOM takes seconds, far more on a loaded machine.
+    180_000,
+  );
+}
+
+test('the operator creates the admin account from the logged setup URL (then every page has the signed-in header)', async () => {
+  const page = tabs[0]!;
+  await page.goto(market.baseUrl + setupPath());
+  await page.getByLabel('Your name').fill('Every Page Operator');
+  await page.getByLabel('Email').fill('ops@every-page.test');
+  await page.getByLabel('Password').fill('operator password 1');
+  await page.getByRole('button', { name: 'Create the admin account' }).click();
+  await page.waitForURL(`${market.baseUrl}/admin`);
+  expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Operator console');
+});
+
+for (const c of SIGNED_IN_PAGES) {
+  test(
+    `signed in: ${c.name} at ${VIEWPORTS.map((v) => v.width).join(' and ')} px: status, headers, accessibility, layout, screenshot`,
+    () => atEveryWidth(tabs, (page, viewport) => checkPage(page, c, viewport)),
     180_000,
   );
 }

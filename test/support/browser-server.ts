@@ -12,6 +12,8 @@ const WATCHDOG_SCRIPT = 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/n
 export type ServerProcess = {
   baseUrl: string;
   cronSecret: string;
+  /** The server's data folder (its SQLite file is `crochet.db` there), for tests that seed what no API makes. */
+  dataDir: string;
   /** Everything the server logged so far (stdout and stderr go to one file in its data folder). */
   log(): string;
   stop(): Promise<void>;
@@ -97,5 +99,5 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     }
     await Bun.sleep(50);
   }
-  return { baseUrl, cronSecret, log, stop };
+  return { baseUrl, cronSecret, dataDir: join(dir, 'data'), log, stop };
 }
