@@ -123,10 +123,14 @@ test('suspend a listing: search hides it and its gateway answers 409 LISTING_SUS
 
 test('categories: retiring one in use is refused with the 409 message on the page; add, rename and retire an unused one', async () => {
   await page.goto(`${base}/admin/categories`);
-  await page.locator('[data-testid="admin-category"][data-slug="data"]').getByRole('button', { name: /^Retire/ }).click();
+  const [answer] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/admin/categories/data')),
+    page.locator('[data-testid="admin-category"][data-slug="data"]').getByRole('button', { name: /^Retire/ }).click(),
+  ]);
+  expect(answer.status()).toBe(409);
   const refused = page.getByTestId('form-errors');
   expect(await refused.getAttribute('role')).toBe('alert');
-  expect(await refused.innerText()).toMatch(/in use|used by/i);
+  expect(await refused.innerText()).toContain('cannot be retired while used');
   expect(await page.locator('[data-testid="admin-category"][data-slug="data"]').count()).toBe(1);
   await accessible(page);
 

@@ -55,14 +55,14 @@ ${adminNav('/admin')}
   ${adminTable('Listings by status', ['Listings', 'Count'], listingCounts.map(([status, n]) => html`<tr><th scope="row">${status}</th><td>${n}</td></tr>`), 'listing-counts')}
 </section>
 </div>
-<section aria-labelledby="routes-h">
+<section aria-labelledby="routes-h" class="block">
   <h2 id="routes-h">Payment routes</h2>
   ${o.payment_routes.length === 0
     ? html`<p>No payment routes: only free listings can be called.</p>`
     : adminTable('Payment routes', ['Network', 'Asset', 'RPC host', 'Treasury'], o.payment_routes.map((r) => html`<tr><th scope="row">${r.network}</th><td><code>${r.asset}</code></td><td>${r.rpc_host}</td><td><code>${r.treasury}</code></td></tr>`), 'payment-routes')}
   <p class="meta">RPC addresses show their host only: the rest of the URL may carry a provider key.</p>
 </section>
-<section aria-labelledby="audit-h">
+<section aria-labelledby="audit-h" class="block">
   <h2 id="audit-h">Audit log</h2>
   ${o.audit_log.length === 0
     ? html`<p>No operator changes yet.</p>`
