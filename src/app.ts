@@ -26,7 +26,7 @@ import { schedulePlugin } from './shared/schedule.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 import { VERSION } from './version.ts';
 import { staticPlugin } from './web/static.ts';
-import { notFoundResponse, operatorPages, peoplePages, wantsHtml, webModule } from './modules/web/index.ts';
+import { humanOf, notFoundResponse, operatorPages, peoplePages, viewerOf, wantsHtml, webModule } from './modules/web/index.ts';
 
 export type AppDeps = CoreDeps;
 
@@ -69,7 +69,7 @@ export function createApp(deps: AppDeps, runtime: Runtime = createRuntime(deps))
   const app = new Elysia()
     .use(foundationPlugin({ logger: deps.logger, metrics, publicUrl: config.public_url, maxBodyBytes: MAX_API_BODY_BYTES, maxGatewayBodyBytes: MAX_GATEWAY_BODY_BYTES, maxJsonDepth: config.max_json_depth,
       // Browsers get an HTML page for an unknown address; API clients keep the JSON envelope.
-      notFoundPage: (request) => (wantsHtml(request) ? notFoundResponse(new URL(request.url).pathname) : undefined),
+      notFoundPage: (request) => (wantsHtml(request) ? notFoundResponse(new URL(request.url).pathname, undefined, viewerOf(core, humanOf(core, request))) : undefined),
     }))
     .use(openapiPlugin({ publicUrl: config.public_url, version: VERSION, tags: API_TAGS, authErrors: errorsOf(IdentityErrors, { only: ['profileSuspended'] }) }))
     .use(staticPlugin())

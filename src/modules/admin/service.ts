@@ -42,7 +42,14 @@ export async function completeSetup(deps: AdminDeps, input: { token: string; ema
   if (!expected || !sameToken(input.token, expected) || Humans.adminExists(deps)) throw HumanErrors.setupTokenInvalid();
   // Used at once, before the slow hash: two racing requests cannot both create an admin.
   deps.setup.token = null;
-  const profile = await Humans.createAccount(deps, input, 'admin');
+  let profile: Awaited<ReturnType<typeof Humans.createAccount>>;
+  try {
+    profile = await Humans.createAccount(deps, input, 'admin');
+  } catch (error) {
+    // Nothing was created (e.g. the email is taken): the operator may retry with the same URL.
+    if (!Humans.adminExists(deps)) deps.setup.token = expected;
+    throw error;
+  }
   audit(deps, profile.id, 'admin.setup', `profile:${profile.id}`, { email: Humans.normalizeEmail(input.email) });
   return Humans.createSession(deps, profile.id);
 }

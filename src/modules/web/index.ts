@@ -6,8 +6,10 @@ import { SWAGGER_UI } from '../../web/assets.ts';
 import * as Listings from '../listings/service.ts';
 import * as Surfaces from '../surfaces/service.ts';
 import * as Trust from '../trust/service.ts';
-import { pageResponse, type PageOptions } from './layout.ts';
+import { pageResponse, type PageOptions, type Viewer } from './layout.ts';
 import { humanOf, viewerOf } from './session.ts';
+
+export { humanOf, viewerOf };
 import { agentPage } from './views/agent.ts';
 import { apiDocsPage, documentPage, notFoundPage } from './views/documents.ts';
 import { formFields, homePage, type HomeModel } from './views/home.ts';
@@ -39,8 +41,8 @@ export function wantsHtml(request: Request): boolean {
 }
 
 /** The HTML 404 page (status 404), for unknown pages and unknown listings or agents. */
-export const notFoundResponse = (path: string, what?: string) =>
-  pageResponse({ title: 'Page not found', path, main: notFoundPage(what), status: 404 });
+export const notFoundResponse = (path: string, what?: string, viewer: Viewer | null = null) =>
+  pageResponse({ title: 'Page not found', path, main: notFoundPage(what), status: 404, viewer });
 
 /**
  * The marketplace's pages, rendered on the server from the same services as the API (content is
@@ -91,7 +93,7 @@ export function webModule(deps: CoreDeps) {
           listing = Listings.getListing(deps, params.id, null);
         } catch (error) {
           // A browser gets the page; an API client asking for JSON keeps the error envelope.
-          if (isNotFound(error) && wantsHtml(request)) return notFoundResponse(path, 'listing');
+          if (isNotFound(error) && wantsHtml(request)) return notFoundResponse(path, 'listing', viewerOf(deps, humanOf(deps, request)));
           throw error;
         }
         const reviews = Trust.listReviews(deps, listing.id, { page: 1, limit: REVIEWS_SHOWN });
@@ -108,7 +110,7 @@ export function webModule(deps: CoreDeps) {
         try {
           agent = Trust.getAgent(deps, params.id);
         } catch (error) {
-          if (isNotFound(error) && wantsHtml(request)) return notFoundResponse(path, 'agent');
+          if (isNotFound(error) && wantsHtml(request)) return notFoundResponse(path, 'agent', viewerOf(deps, humanOf(deps, request)));
           throw error;
         }
         const listings = Listings.listOwnListings(deps, agent.id, { status: 'active', page: 1, limit: AGENT_LISTINGS_SHOWN });

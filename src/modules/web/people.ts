@@ -150,6 +150,10 @@ export function peoplePages(deps: PagesDeps) {
           ...(wallet ? [] : [{ field: 'wallet_address', message: 'Agent wallet address: enter one of the agent\'s wallets.' }]),
         ];
         if (missing.length > 0 || profileId.length > 64 || wallet.length > 100) return view(missing.length > 0 ? missing : [{ message: 'The profile id or wallet address is too long.' }], 400);
+        // Refused before any message is issued: a profile that is unknown, a person, or already claimed.
+        const agent = Identity.getProfile(deps, profileId);
+        if (!agent) return view([{ field: 'profile_id', message: 'Agent profile id: no agent has this id on this marketplace.' }], 404);
+        if (agent.accountType !== 'agent' || agent.claimedBy) return view([{ field: 'profile_id', message: 'Agent profile id: this profile is a person or already claimed.' }], 409);
         try {
           const challenge = Identity.createChallenge(deps, { wallet_address: wallet, purpose: 'claim_agent', profile_id: profileId, requested_by: human.profileId });
           return page({ title: 'Sign the claim', path: '/dashboard/claim', main: claimPage({ csrf: human.csrfToken, profile_id: profileId, wallet_address: wallet, challenge }) }, human);
