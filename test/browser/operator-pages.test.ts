@@ -5,12 +5,11 @@
 // sent to sign in and a signed-in person who is not the operator gets a 404.
 import { Database } from 'bun:sqlite';
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { drizzle } from 'drizzle-orm/bun-sqlite';
 import { paymentIntents } from '../../src/modules/payments/schema.ts';
 import { httpCaller, registerAgent } from '../support/app.ts';
-import { axeViolations, launchBrowser, saveScreenshot, VIEWPORTS, type Browser, type TestPage } from '../support/browser.ts';
+import { axeViolations, launchBrowser, saveReadmeScreenshot, saveScreenshot, VIEWPORTS, type Browser, type TestPage } from '../support/browser.ts';
 import { startServerProcess, type ServerProcess } from '../support/browser-server.ts';
 import { signUp } from '../support/humans.ts';
 import { createListing } from '../support/listings.ts';
@@ -198,9 +197,6 @@ test('the overview\'s audit log holds every action, newest first', async () => {
     expect(log).toContain(`listing:${target.id}`);
     await accessible(page);
     await saveScreenshot(page, 'admin-overview', viewport);
-    if (viewport.name === 'desktop') {
-      mkdirSync(join(import.meta.dir, '../../docs/screenshots'), { recursive: true });
-      await page.screenshot({ path: join(import.meta.dir, '../../docs/screenshots/admin-overview.png'), fullPage: true });
-    }
+    if (viewport.name === 'desktop') await saveReadmeScreenshot(page, 'admin-overview');
   }
 });

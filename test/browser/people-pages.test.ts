@@ -3,12 +3,10 @@
 // the exact message the page shows; the dashboard shows the claimed agent's listings, reviews,
 // score, gateway calls and ledger after a real paid call on a local chain (anvil).
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { startAnvil, type AnvilChain } from '../support/anvil.ts';
 import { httpCaller, registerAgent } from '../support/app.ts';
-import { axeViolations, launchBrowser, saveScreenshot, VIEWPORTS, type Browser, type TestPage } from '../support/browser.ts';
+import { axeViolations, launchBrowser, saveReadmeScreenshot, saveScreenshot, VIEWPORTS, type Browser, type TestPage } from '../support/browser.ts';
 import { startServerProcess, type ServerProcess } from '../support/browser-server.ts';
 import { createListing } from '../support/listings.ts';
 import { startSellerStub } from '../support/seller-stub.ts';
@@ -196,10 +194,7 @@ test('the dashboard shows the claimed seller\'s listings, reviews, score, gatewa
     expect(await card.getByTestId('dash-balance').innerText()).toMatch(/Seller balance\s+\$0\.25/);
     await accessible(page);
     await saveScreenshot(page, 'dashboard', viewport);
-    if (viewport.name === 'desktop') {
-      mkdirSync(join(import.meta.dir, '../../docs/screenshots'), { recursive: true });
-      await page.screenshot({ path: join(import.meta.dir, '../../docs/screenshots/dashboard.png'), fullPage: true });
-    }
+    if (viewport.name === 'desktop') await saveReadmeScreenshot(page, 'dashboard');
   }
   await page.setViewportSize({ width: VIEWPORTS[0].width, height: VIEWPORTS[0].height });
 });

@@ -120,6 +120,17 @@ export async function saveScreenshot(page: Page, name: string, viewport: Viewpor
   return path;
 }
 
+/**
+ * With CROCHET_README_SCREENSHOTS=1, also saves the page as docs/screenshots/<name>.png (the
+ * README's pictures); otherwise a test run leaves the committed files alone.
+ */
+export async function saveReadmeScreenshot(page: Page, name: string): Promise<void> {
+  if (process.env['CROCHET_README_SCREENSHOTS'] !== '1') return;
+  const dir = join(import.meta.dir, '../../docs/screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
 export type TestPage = Awaited<ReturnType<Browser['newPage']>>;
 
 /**
