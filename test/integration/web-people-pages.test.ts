@@ -59,3 +59,15 @@ test('a signed-in person\'s 404 page keeps their header (dashboard and sign-out)
   expect(text).toContain('action="/signout"');
   expect(text).not.toContain('href="/signin"');
 });
+
+test('a signed-in person\'s pages are never stored by a browser or proxy cache; guests\' pages vary on the cookie', async () => {
+  t = await createTestApp();
+  const person = await signUp(t.call);
+  for (const path of ['/dashboard', '/']) {
+    const res = await t.app.handle(new Request(`http://localhost${path}`, { headers: { accept: 'text/html', cookie: person.cookie } }));
+    expect(res.headers.get('cache-control')).toBe('private, no-store');
+  }
+  const guest = await t.app.handle(new Request('http://localhost/', { headers: { accept: 'text/html' } }));
+  expect(guest.headers.get('cache-control')).toBe('no-cache');
+  expect(guest.headers.get('vary')).toContain('Cookie');
+});

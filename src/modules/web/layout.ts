@@ -93,10 +93,13 @@ ${footer()}
 `.value;
 }
 
-/** The page as a response: never cached (a new release shows at once), with the security headers. */
+/**
+ * The page as a response: never cached (a new release shows at once), with the security headers.
+ * A signed-in person's page (their name, CSRF token, dashboard or console) is never stored at all.
+ */
 export function pageResponse(o: PageOptions): Response {
   return new Response(renderPage(o), {
     status: o.status ?? 200,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', ...SECURITY_HEADERS, ...o.headers },
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': o.viewer ? 'private, no-store' : 'no-cache', vary: 'Cookie', ...SECURITY_HEADERS, ...o.headers },
   });
 }
