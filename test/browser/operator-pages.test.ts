@@ -1,6 +1,6 @@
 // The operator in chromium: opens the one-time setup URL read from the server's log, creates the
 // admin, suspends a listing (search hides it, its gateway answers 409 LISTING_SUSPENDED over real
-// HTTP), restores it, is refused retiring a category in use (the 409 message on the page), sets
+// HTTP), restores it, suspends and restores a profile (its key gets 403 PROFILE_SUSPENDED), is refused retiring a category in use (the 409 message on the page), sets
 // the fee, marks a refund paid, and finds each action in the overview's audit log. A guest is
 // sent to sign in and a signed-in person who is not the operator gets a 404.
 import { Database } from 'bun:sqlite';
@@ -25,6 +25,7 @@ let page: TestPage;
 let base: string;
 let stub: ReturnType<typeof Bun.serve>;
 let buyerKey: string;
+let buyerId: string;
 let target: { id: string; slug: string; name: string };
 const call = () => httpCaller(base);
 
@@ -33,7 +34,9 @@ beforeAll(async () => {
   base = server.baseUrl;
   stub = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => Response.json({ ok: true }) });
   const seller = await registerAgent(call(), evmWallet(), 'Console Seller');
-  buyerKey = (await registerAgent(call(), solanaWallet(), 'Console Buyer')).key;
+  const buyer = await registerAgent(call(), solanaWallet(), 'Console Buyer');
+  buyerKey = buyer.key;
+  buyerId = buyer.profile.id;
   const created = await createListing(call(), seller.key, { name: 'Suspendable tides', description: 'Tide tables by harbour.', category: 'data', private_endpoint_url: `http://127.0.0.1:${stub.port}/tides` });
   target = { id: created.id, slug: created.slug, name: 'Suspendable tides' };
   page = await browser.newPage(VIEWPORTS[0]);
@@ -120,6 +123,20 @@ test('suspend a listing: search hides it and its gateway answers 409 LISTING_SUS
   expect(await gatewayStatus()).toEqual([200, null]);
 });
 
+test('suspend a profile: its key is refused with 403 PROFILE_SUSPENDED; restore lets it back in', async () => {
+  await page.goto(`${base}/admin/profiles`);
+  const row = page.locator(`[data-testid="admin-profile"][data-id="${buyerId}"]`);
+  await row.getByRole('button', { name: 'Suspend Console Buyer' }).click();
+  await page.waitForURL(`${base}/admin/profiles?done=suspended`);
+  expect(await row.getByTestId('status').textContent()).toBe('suspended');
+  expect(await gatewayStatus()).toEqual([403, 'PROFILE_SUSPENDED']);
+  await accessible(page);
+  await row.getByRole('button', { name: 'Restore Console Buyer' }).click();
+  await page.waitForURL(`${base}/admin/profiles?done=restored`);
+  expect(await row.getByTestId('status').textContent()).toBe('active');
+  expect(await gatewayStatus()).toEqual([200, null]);
+});
+
 test('categories: retiring one in use is refused with the 409 message on the page; add, rename and retire an unused one', async () => {
   await page.goto(`${base}/admin/categories`);
   const [answer] = await Promise.all([
@@ -190,7 +207,7 @@ test('the overview\'s audit log holds every action, newest first', async () => {
     await page.setViewportSize({ width: viewport.width, height: viewport.height });
     await page.goto(`${base}/admin`);
     expect(await page.getByTestId('refunds-due').innerText()).toBe('0 · $0.00');
-    expect(await auditActions()).toEqual(['refund.mark', 'settings.fee_bps', 'category.retire', 'category.rename', 'category.add', 'listing.restore', 'listing.suspend', 'admin.setup']);
+    expect(await auditActions()).toEqual(['refund.mark', 'settings.fee_bps', 'category.retire', 'category.rename', 'category.add', 'profile.restore', 'profile.suspend', 'listing.restore', 'listing.suspend', 'admin.setup']);
     const log = await page.getByTestId('audit-log').innerText();
     expect(log).toContain('Olive Operator');
     expect(log).toContain('0xrefunded42');
