@@ -1,8 +1,9 @@
 // The operator in chromium: opens the one-time setup URL read from the server's log, creates the
 // admin, suspends a listing (search hides it, its gateway answers 409 LISTING_SUSPENDED over real
-// HTTP), restores it, suspends and restores a profile (its key gets 403 PROFILE_SUSPENDED), is refused retiring a category in use (the 409 message on the page), sets
-// the fee, marks a refund paid, and finds each action in the overview's audit log. A guest is
-// sent to sign in and a signed-in person who is not the operator gets a 404.
+// HTTP) and restores it, suspends and restores a profile (its key gets 403 PROFILE_SUSPENDED), is
+// refused retiring a category in use (the 409 message on the page), sets the fee, marks a refund
+// paid, and finds each action in the overview's audit log. A guest is sent to sign in and a
+// signed-in person who is not the operator gets a 404.
 import { Database } from 'bun:sqlite';
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { join } from 'node:path';
