@@ -12,3 +12,9 @@ for (const button of document.querySelectorAll('button[data-copy]')) {
     }
   });
 }
+
+// A form that came back with errors: move focus to its summary, so keyboard and screen-reader
+// users start from the list of problems (each links to its field). Without script the summary is
+// still announced (role="alert") and sits at the top of the form.
+const summary = document.querySelector('.error-summary');
+if (summary instanceof HTMLElement) summary.focus();

@@ -93,6 +93,10 @@ test('sign up: a short password is refused on the page; then the account is made
   expect(await summary.getAttribute('role')).toBe('alert');
   expect(await summary.innerText()).toContain('Password: expected at least 10 characters');
   expect(await page.getByLabel('Password').getAttribute('aria-invalid')).toBe('true');
+  // The script moves focus to the summary (its links lead to each field).
+  expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('form-errors');
+  await summary.getByRole('link', { name: /Password/ }).click();
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe('password');
   // What was typed (but never the password) is kept.
   expect(await page.getByLabel('Email').inputValue()).toBe(email);
   await accessible(page);

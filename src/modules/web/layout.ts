@@ -6,8 +6,8 @@ import { html, type Html } from './html.ts';
 export type NavLink = { href: string; label: string };
 
 /**
- * The header's links, in order. Kept short so the header stays on one line at 390 px; later
- * pages (sign-in, dashboard) add theirs through `PageOptions.headerLinks`.
+ * The header's main links, in order. Kept short so a guest's header (with "Sign in" and "Sign up")
+ * stays on one line at 390 px; a signed-in person's account links may wrap below on a phone.
  */
 export const NAV_LINKS: readonly NavLink[] = [
   { href: '/', label: 'Browse' },

@@ -24,7 +24,7 @@ export function fieldErrors(error: ZodError, labels: Record<string, string>): Fo
  */
 export function errorSummary(errors: readonly FormError[]): Html {
   if (errors.length === 0) return html``;
-  return html`<div class="error-summary" role="alert" data-testid="form-errors">
+  return html`<div class="error-summary" role="alert" tabindex="-1" data-testid="form-errors">
   <h2>There is a problem</h2>
   <ul>${errors.map((e) => html`<li>${e.field ? html`<a href="#${e.field}">${e.message}</a>` : e.message}</li>`)}</ul>
 </div>`;
