@@ -49,7 +49,7 @@ export async function startX402Market(opts: { env?: Record<string, string> } = {
    * A buyer's stock x402 fetch: `@x402/fetch` with the `exact` EVM client scheme and a viem account,
    * plus the API key, exactly as the README shows. `seen` collects every PAYMENT-SIGNATURE it sends.
    */
-  function payingFetch(account: AnvilAccount, apiKey: string, hooks: { rewrite?: OfferRewrite; seen?: string[] } = {}) {
+  function payingFetch(account: AnvilAccount, apiKey: string, hooks: { rewrite?: OfferRewrite; seen?: string[]; hold?: boolean } = {}) {
     const client = x402Client.fromConfig({
       schemes: [{ network: 'eip155:*', client: new ExactEvmScheme(privateKeyToAccount(account.privateKey)) }],
       // Our test USDC is not one of the client's built-in assets: allow it, with a per-payment cap.
@@ -60,6 +60,8 @@ export async function startX402Market(opts: { env?: Record<string, string> } = {
         const request = new Request(input, init);
         const signature = request.headers.get('PAYMENT-SIGNATURE');
         if (signature) hooks.seen?.push(signature);
+        // Captured, never sent: the test presents it itself (replays, races, other processes).
+        if (signature && hooks.hold) return new Response('{"held":true}', { status: 599, headers: { 'content-type': 'application/json' } });
         const response = await fetch(request);
         const required = response.headers.get('PAYMENT-REQUIRED');
         if (!hooks.rewrite || response.status !== 402 || !required) return response;
@@ -77,9 +79,18 @@ export async function startX402Market(opts: { env?: Record<string, string> } = {
       pay(`${base}/api/v1/gateway/${listingId}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` }, body: JSON.stringify(body) });
   }
 
+  /** A PAYMENT-SIGNATURE the stock client signed for `body`, not yet presented. */
+  async function signedPayment(account: AnvilAccount, apiKey: string, body: unknown, rewrite?: OfferRewrite): Promise<string> {
+    const seen: string[] = [];
+    await payingFetch(account, apiKey, { seen, hold: true, rewrite })(listing.id, body);
+    if (seen.length !== 1) throw new Error('the client did not sign a payment');
+    return seen[0]!;
+  }
+
   return {
     t,
     base,
+    signedPayment,
     chain,
     usdc,
     stub,
