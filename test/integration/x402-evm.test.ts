@@ -79,3 +79,72 @@ async function fetchBalance(address: string): Promise<bigint> {
   const res = await fetch(m.chain.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [address, 'latest'] }) });
   return BigInt(((await res.json()) as { result: string }).result);
 }
+
+test('x402 discovery: a stock Bazaar client lists the active paid listings with their offers, paginated', async () => {
+  const { HTTPFacilitatorClient } = await import('@x402/core/http');
+  const { withBazaar } = await import('@x402/extensions/bazaar');
+  const { createListing } = await import('../support/listings.ts');
+  const second = await createListing(m.t.call, m.seller.key, { name: 'Second paid oracle', pricing_model: 'per_call', pricing_amount: '0.5', private_endpoint_url: m.stub.url('/paid') });
+  const free = await createListing(m.t.call, m.seller.key, { name: 'Free oracle', pricing_model: 'free', private_endpoint_url: m.stub.url('/paid') });
+  const bazaar = withBazaar(new HTTPFacilitatorClient({ url: m.base })).extensions.bazaar;
+
+  const all = await bazaar.listResources({ limit: 10 });
+  expect(all.x402Version).toBe(2);
+  expect(all.pagination).toEqual({ limit: 10, offset: 0, total: 2 });
+  const urls = all.items.map((i) => i.resource);
+  expect(urls.sort()).toEqual([m.listing.id, second.id].map((id) => `${m.t.config.public_url}/api/v1/gateway/${id}`).sort());
+  expect(urls.some((u) => u.endsWith(free.id))).toBe(false);
+  const secondItem = all.items.find((i) => i.resource.endsWith(second.id))!;
+  expect(secondItem).toMatchObject({ type: 'http', serviceName: 'Second paid oracle', mimeType: 'application/json' });
+  expect(secondItem.accepts).toEqual([expect.objectContaining({ scheme: 'exact', network: `eip155:${m.chain.chainId}`, amount: '500000', asset: m.usdc.address })]);
+
+  const page2 = await bazaar.listResources({ limit: 1, offset: 1 });
+  expect(page2.items).toHaveLength(1);
+  expect(page2.pagination).toEqual({ limit: 1, offset: 1, total: 2 });
+  // The same route as the document describes it.
+  const documented = await m.t.call('GET', '/discovery/resources?limit=1&offset=0');
+  expect(documented.status).toBe(200);
+  expect(documented.json.items[0].resource).not.toBe(page2.items[0]!.resource);
+  expect((await m.t.call('GET', '/discovery/resources?limit=0')).status).toBe(400);
+});
+
+test('the payment-identifier extension is an idempotency key: a re-signed payment with the same id is never sent', async () => {
+  const { appendPaymentIdentifierToExtensions, generatePaymentId } = await import('@x402/extensions/payment-identifier');
+  const id = generatePaymentId();
+  const body = { idempotent: true };
+  // The client adds the id to every payment it creates (what the x402 docs show).
+  const withId = (r: PaymentRequired) => {
+    r.extensions ??= {};
+    appendPaymentIdentifierToExtensions(r.extensions, id);
+  };
+  const buyerBefore = await m.usdc.balanceOf(m.buyer.account.address);
+  const forwardsBefore = m.forwards();
+
+  // First attempt: sent, but not final in time (automine off) → 504 settlement_pending.
+  const first = await m.signedPayment(m.buyer.account, m.buyer.key, body, withId);
+  await m.chain.setAutomine(false);
+  let pending: Response;
+  try {
+    pending = await m.replay(first, body, m.buyer.key);
+  } finally {
+    await m.chain.setAutomine(true);
+  }
+  expect(pending.status).toBe(504);
+  const tx = decodePaymentResponseHeader(pending.headers.get('PAYMENT-RESPONSE') ?? '').transaction;
+  await m.chain.mine(1);
+
+  // The client retries from scratch: a new 402, a new authorization (new nonce), the same id.
+  const retry = await m.signedPayment(m.buyer.account, m.buyer.key, body, withId);
+  expect(retry).not.toBe(first);
+  const done = await m.replay(retry, body, m.buyer.key);
+  expect(done.status).toBe(200);
+  expect(decodePaymentResponseHeader(done.headers.get('PAYMENT-RESPONSE') ?? '')).toMatchObject({ success: true, transaction: tx });
+  // Once more with the same id after completion: the call was paid for, nothing is sent.
+  const third = await m.signedPayment(m.buyer.account, m.buyer.key, body, withId);
+  const again = await m.t.call('POST', `/api/v1/gateway/${m.listing.id}`, { key: m.buyer.key, rawBody: JSON.stringify(body), headers: { 'content-type': 'application/json', 'PAYMENT-SIGNATURE': third } });
+  expect(again.status).toBe(409);
+  expect(again.json.error.code).toBe('PAYMENT_ALREADY_USED');
+  expect(await m.usdc.balanceOf(m.buyer.account.address)).toBe(buyerBefore - 250_000n);
+  expect(m.forwards()).toBe(forwardsBefore + 1);
+  expect(verifyLedger(m.t.deps.db.sqlite).ok).toBe(true);
+});

@@ -15,7 +15,7 @@ export { authorizePaidCall, authorizeSettledPayment, completePaidCall, FORWARD_L
 export type { PaymentsDeps } from './deps.ts';
 export type { VerifiedTransfer } from './apply.ts';
 export { getIntent } from './intent-store.ts';
-export { isEvm, verifierKey as routeKey } from './offer.ts';
+export { isEvm, toAtomic, verifierKey as routeKey } from './offer.ts';
 export { PaymentCodes } from './errors.ts';
 export { buildVerifiers, type ChainVerifiers, verifierKey } from './offer.ts';
 export { payerAddressesOf } from './payers.ts';
