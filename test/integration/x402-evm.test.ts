@@ -173,3 +173,9 @@ test('settling keys: the address is logged, never the key; a low gas balance is 
   expect(Number(line!.split(' ').at(-1))).toBeGreaterThan(1);
   expect(m.t.logger.lines.join('\n')).not.toContain(m.relayer.privateKey.slice(2));
 });
+
+test('the agent skill tells an x402-capable agent it can pay with its own client', async () => {
+  const skill = await m.t.call('GET', '/SKILL.md');
+  expect(skill.text).toContain('PAYMENT-SIGNATURE');
+  expect(skill.text).toContain('x402');
+});
