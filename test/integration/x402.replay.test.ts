@@ -99,6 +99,28 @@ test('one payload on two serve processes over the same data folder: one transfer
   expect(after.forwards).toBe(before.forwards + 1);
 });
 
+test('after a seller failure the same payload forwards again at no charge, and completes once', async () => {
+  const body = { sellerFails: true };
+  const signature = await m.signedPayment(m.buyer.account, m.buyer.key, body);
+  const before = await snapshot();
+  m.setSellerFails(true);
+  let failed: Awaited<ReturnType<typeof present>>;
+  try {
+    failed = await present(signature, body);
+  } finally {
+    m.setSellerFails(false);
+  }
+  expect(failed.status).toBe(502);
+  expect(decodePaymentResponseHeader(failed.headers.get('payment-response') ?? '').success).toBe(true);
+  const retried = await present(signature, body);
+  expect(retried.status).toBe(200);
+  expect((await present(signature, body)).status).toBe(409);
+  const after = await snapshot();
+  expect(after.buyer).toBe(before.buyer - 250_000n);
+  expect(after.forwards).toBe(before.forwards + 2);
+  expect(verifyLedger(m.t.deps.db.sqlite).ok).toBe(true);
+});
+
 /** A refusal: 402 with a fresh PAYMENT-REQUIRED naming x402's reason and Crochet's code; nothing moved. */
 async function expectRefused(res: Response | { status: number; headers: Headers; json: any }, code: string, before: Awaited<ReturnType<typeof snapshot>>) {
   const json = 'json' in res && typeof res.json !== 'function' ? res.json : await (res as Response).json();
