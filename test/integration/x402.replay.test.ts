@@ -121,6 +121,29 @@ test('after a seller failure the same payload forwards again at no charge, and c
   expect(verifyLedger(m.t.deps.db.sqlite).ok).toBe(true);
 });
 
+test('a relayer without gas answers a retryable 503 and sends nothing; once funded, the same payload settles once', async () => {
+  const body = { relayerDry: true };
+  const signature = await m.signedPayment(m.buyer.account, m.buyer.key, body);
+  const before = await snapshot();
+  const setBalance = (wei: bigint) =>
+    fetch(m.chain.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_setBalance', params: [m.relayer.address, `0x${wei.toString(16)}`] }) });
+  await setBalance(0n);
+  let dry: Awaited<ReturnType<typeof present>>;
+  try {
+    dry = await present(signature, body);
+  } finally {
+    await setBalance(10n ** 21n);
+  }
+  expect(dry.status).toBe(503);
+  expect(dry.json.error.code).toBe('PAYMENT_RPC_UNAVAILABLE');
+  await expectNothingMoved(before);
+  const paid = await present(signature, body);
+  expect(paid.status).toBe(200);
+  const after = await snapshot();
+  expect(after.buyer).toBe(before.buyer - 250_000n);
+  expect(after.forwards).toBe(before.forwards + 1);
+});
+
 /** A refusal: 402 with a fresh PAYMENT-REQUIRED naming x402's reason and Crochet's code; nothing moved. */
 async function expectRefused(res: Response | { status: number; headers: Headers; json: any }, code: string, before: Awaited<ReturnType<typeof snapshot>>) {
   const json = 'json' in res && typeof res.json !== 'function' ? res.json : await (res as Response).json();

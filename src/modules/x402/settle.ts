@@ -95,14 +95,33 @@ export async function authorizeX402Call(deps: SettleDeps, args: CallArgs): Promi
     return resume(call, other);
   }
   let sent: Awaited<ReturnType<X402Scheme['broadcast']>>;
+  // Signed transactions are on record before they can reach the chain: a process that dies while
+  // sending leaves a claim whose transaction a later presentation checks, never money unaccounted.
+  let signed: string | null = null;
+  const onSigned = (transaction: string) => {
+    signed = transaction;
+    markClaim(deps, claim.claimKey, 'sent', { transaction });
+  };
   try {
-    sent = await scheme.broadcast(payload, requirements, { ...ctx, deadlineMs: call.deadlineMs });
+    sent = await scheme.broadcast(payload, requirements, { ...ctx, deadlineMs: call.deadlineMs, onSigned });
   } catch (error) {
+    // Signed before the throw: it may be on chain, so it stays on record and is checked like any.
+    if (signed !== null) return finish(call, intent, route, claim.claimKey, signed, verdict.payer);
     markClaim(deps, claim.claimKey, 'failed', { errorReason: 'broadcast_error' });
     throw paymentRpcUnavailable(error);
   }
+  if (!sent.ok && sent.maybeSent) {
+    // It may be on its way: keep it and let the buyer present the payload again.
+    markClaim(deps, claim.claimKey, 'sent', { transaction: sent.maybeSent });
+    return finish(call, intent, route, claim.claimKey, sent.maybeSent, verdict.payer);
+  }
   if (!sent.ok) {
     markClaim(deps, claim.claimKey, 'failed', { errorReason: sent.refusal.reason });
+    // The settling key's trouble, not the buyer's: retry the same payment later (it takes the failed claim again).
+    if (sent.refusal.code === 'PAYMENT_RPC_UNAVAILABLE') {
+      deps.logger.error('x402 settlement could not be sent', { network: route.network, reason: sent.refusal.message });
+      throw paymentRpcUnavailable(new Error(sent.refusal.message));
+    }
     throw refused(sent.refusal);
   }
   markClaim(deps, claim.claimKey, 'sent', { transaction: sent.transaction });
@@ -145,7 +164,7 @@ async function finish(call: Call, intent: PaymentIntent, route: OfferedRoute, cl
   }
   if (verdict.status === 'rejected') {
     markClaim(deps, claimKey, 'failed', { errorReason: verdict.code });
-    throw refused({ reason: 'invalid_exact_evm_transaction_failed', code: verdict.code, message: verdict.message });
+    throw refused({ reason: `invalid_exact_${call.scheme.family === 'evm' ? 'evm' : 'svm'}_transaction_failed`, code: verdict.code, message: verdict.message });
   }
   const response: SettleResponse = { success: false, errorReason: 'settlement_pending', transaction, network: route.network as SettleResponse['network'], payer };
   const pending = X402Errors.settlementPending(transaction);
