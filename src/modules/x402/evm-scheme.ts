@@ -221,7 +221,8 @@ export function createEvmScheme(config: Pick<Config, 'x402_evm_relayer_key'>, ro
           afterBlock: BigInt(route0.after_block ?? '0'),
         });
         if (v.status === 'verified' || v.status === 'rejected') return v;
-        if (Date.now() + POLL_MS >= ctx.deadlineMs) return v.status === 'not_found' ? { status: 'pending', retryAfterSeconds: 5, txRef: transaction.toLowerCase() } : v;
+        // not_found: the node does not know the transaction (yet, or at all); the caller decides.
+        if (Date.now() + POLL_MS >= ctx.deadlineMs) return v;
         await Bun.sleep(POLL_MS);
       }
     },

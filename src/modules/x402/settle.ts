@@ -151,11 +151,11 @@ async function resume(call: Call, claim: X402Claim): Promise<X402Authorized> {
   if (!route) throw X402Errors.alreadyUsed(null);
   if (claim.state === 'claimed') throw X402Errors.inProgress();
   if (claim.state === 'settled' || intent.settlementKey !== null) return authorize(call, intent, route, null, claim.payer, claim.transaction);
-  return finish(call, intent, route, claim.claimKey, claim.transaction as string, claim.payer);
+  return finish(call, intent, route, claim.claimKey, claim.transaction as string, claim.payer, claim.updatedAt);
 }
 
 /** Waits for the transaction to be final (until the deadline), then records it and takes the lease. */
-async function finish(call: Call, intent: PaymentIntent, route: OfferedRoute, claimKey: string, transaction: string, payer: string): Promise<X402Authorized> {
+async function finish(call: Call, intent: PaymentIntent, route: OfferedRoute, claimKey: string, transaction: string, payer: string, sentAt = call.deps.clock.now().toISOString()): Promise<X402Authorized> {
   const { deps } = call;
   const verdict = await call.scheme.awaitFinal(transaction, { ...contextOf(deps, intent, route), deadlineMs: call.deadlineMs });
   if (verdict.status === 'verified') {
@@ -165,6 +165,13 @@ async function finish(call: Call, intent: PaymentIntent, route: OfferedRoute, cl
   if (verdict.status === 'rejected') {
     markClaim(deps, claimKey, 'failed', { errorReason: verdict.code });
     throw refused({ reason: `invalid_exact_${call.scheme.family === 'evm' ? 'evm' : 'svm'}_transaction_failed`, code: verdict.code, message: verdict.message });
+  }
+  if (verdict.status === 'not_found' && Date.parse(sentAt) + call.scheme.maxTimeoutSeconds * 1000 < deps.clock.now().getTime()) {
+    // Recorded as sent long ago, unknown to the chain: it never left (the process died while sending,
+    // or the send was lost). Nothing moved; the next presentation verifies and sends it again (the
+    // authorization's own nonce still allows one transfer at most).
+    markClaim(deps, claimKey, 'failed', { errorReason: 'never_seen_on_chain' });
+    throw paymentRpcUnavailable(new Error(`x402 transaction ${transaction} never reached the chain`));
   }
   const response: SettleResponse = { success: false, errorReason: 'settlement_pending', transaction, network: route.network as SettleResponse['network'], payer };
   const pending = X402Errors.settlementPending(transaction);
