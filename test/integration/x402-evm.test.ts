@@ -179,3 +179,26 @@ test('the agent skill tells an x402-capable agent it can pay with its own client
   expect(skill.text).toContain('PAYMENT-SIGNATURE');
   expect(skill.text).toContain('x402');
 });
+
+test('without a relayer key, or with x402 off on the route, EVM offers no x402 (the native flow is unchanged)', async () => {
+  const { loadConfig } = await import('../../src/config.ts');
+  const X402 = await import('../../src/modules/x402/service.ts');
+  const routes = JSON.parse(m.env.CROCHET_PAYMENT_ROUTES) as Record<string, unknown>[];
+  const { CROCHET_X402_EVM_RELAYER_KEY: _key, ...noKey } = m.env;
+  expect(X402.buildSchemes(loadConfig({ env: { ...noKey, CROCHET_DATA_DIR: m.t.dir } })).size).toBe(0);
+  const off = JSON.stringify(routes.map((r) => ({ ...r, x402: false })));
+  expect(X402.buildSchemes(loadConfig({ env: { ...m.env, CROCHET_PAYMENT_ROUTES: off, CROCHET_DATA_DIR: m.t.dir } })).size).toBe(0);
+  expect(X402.buildSchemes(loadConfig({ env: { ...m.env, CROCHET_DATA_DIR: m.t.dir } })).size).toBe(1);
+
+  // The running app with its schemes taken away: a plain 402, and PAYMENT-SIGNATURE is not looked at.
+  const schemes = new Map(m.t.runtime.x402);
+  m.t.runtime.x402.clear();
+  try {
+    const res = await m.t.call('POST', `/api/v1/gateway/${m.listing.id}`, { key: m.buyer.key, rawBody: '{"nokey":1}', headers: { 'content-type': 'application/json', 'PAYMENT-SIGNATURE': 'ignored' } });
+    expect(res.status).toBe(402);
+    expect(res.json.error.code).toBe('PAYMENT_REQUIRED');
+    expect(res.headers.get('payment-required')).toBeNull();
+  } finally {
+    for (const [k, v] of schemes) m.t.runtime.x402.set(k, v);
+  }
+});
