@@ -202,3 +202,22 @@ test('without a relayer key, or with x402 off on the route, EVM offers no x402 (
     for (const [k, v] of schemes) m.t.runtime.x402.set(k, v);
   }
 });
+
+test('a smart-contract wallet (EIP-1271) linked to the buyer pays with the stock client', async () => {
+  const { generatePrivateKey, privateKeyToAccount } = await import('viem/accounts');
+  const { deploySmartWallet } = await import('../support/usdc.ts');
+  const { registerAgent } = await import('../support/app.ts');
+  const owner = privateKeyToAccount(generatePrivateKey());
+  const { getAddress } = await import('viem');
+  const wallet = getAddress(await deploySmartWallet({ rpcUrl: m.chain.rpcUrl, deployer: m.chain.accounts[0]!, owner: owner.address }));
+  await m.usdc.mint(wallet, 10_000_000n);
+  // The agent's wallet is the contract; its owner key signs for it (sign-in and payments alike).
+  const agent = await registerAgent(m.t.call, { chain: 'evm', address: wallet, sign: (message) => owner.signMessage({ message }) }, 'Smart wallet buyer');
+  const signer = { address: wallet, signTypedData: (typed: Parameters<typeof owner.signTypedData>[0]) => owner.signTypedData(typed) };
+  const forwardsBefore = m.forwards();
+  const res = await m.payingFetch(signer as never, agent.key)(m.listing.id, { smart: 'wallet' });
+  expect(res.status).toBe(200);
+  expect(decodePaymentResponseHeader(res.headers.get('PAYMENT-RESPONSE') ?? '')).toMatchObject({ success: true, payer: wallet });
+  expect(await m.usdc.balanceOf(wallet)).toBe(10_000_000n - 250_000n);
+  expect(m.forwards()).toBe(forwardsBefore + 1);
+});
