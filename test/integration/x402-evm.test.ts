@@ -178,6 +178,8 @@ test('the agent skill tells an x402-capable agent it can pay with its own client
   const skill = await m.t.call('GET', '/SKILL.md');
   expect(skill.text).toContain('PAYMENT-SIGNATURE');
   expect(skill.text).toContain('x402');
+  const protocol = await m.t.call('GET', '/.well-known/agent-protocol.json');
+  expect(protocol.json.x402).toMatchObject({ version: 2, payment_header: 'PAYMENT-SIGNATURE', discovery: `${m.t.config.public_url}/discovery/resources` });
 });
 
 test('without a relayer key, or with x402 off on the route, EVM offers no x402 (the native flow is unchanged)', async () => {
