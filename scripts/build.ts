@@ -9,6 +9,8 @@ mkdirSync(join(outfile, '..'), { recursive: true });
 
 const result = await Bun.build({
   entrypoints: [join(root, 'src/main.ts')],
+  bytecode: true,
+  format: 'esm',
   // Not minified: stack traces in the operator's logs stay readable.
   compile: {
     outfile,
