@@ -123,6 +123,14 @@ export function searchListings(deps: CoreDeps, query: SearchQuery): Page<Listing
       .query<{ seq: number }, SQLQueryBindings[]>(sql)
       .all(...bind)
       .map((r) => r.seq);
+  // Text with filters visits every match anyway (to rank or sort them), so its page query also
+  // counts them (`COUNT(*) OVER ()`): one pass over the matches instead of two. Past the last page it returns no row, and
+  // `countAll` counts instead.
+  const pageAndTotal = (sql: string, bind: SQLQueryBindings[], countAll: () => number): Page<ListingView> => {
+    const rows = sqlite.query<{ seq: number; total: number }, SQLQueryBindings[]>(sql).all(...bind);
+    const total = rows[0]?.total ?? countAll();
+    return { items: presentListings(deps, rowsBySeq(deps, rows.map((r) => r.seq))), total, page: query.page, limit: query.limit };
+  };
 
   // Matches of suspended owners, checked against the FTS index per listing (by rowid).
   const ftsOfRow = match === null ? '' : ' AND EXISTS (SELECT 1 FROM listings_fts WHERE listings_fts MATCH ? AND rowid = l.seq)';
@@ -131,6 +139,7 @@ export function searchListings(deps: CoreDeps, query: SearchQuery): Page<Listing
 
   // Text only, by relevance: count and rank inside the FTS index (it holds active listings only).
   if (match !== null && query.sort === undefined && where.length === 1) {
+    // Here the FTS index counts its own matches cheaply (its doclists), faster than a window.
     const total = count('SELECT COUNT(*) AS n FROM listings_fts WHERE listings_fts MATCH ?', match) - suspended;
     if (total <= offset) return { ...empty, total };
     const hidden = suspended === 0 ? '' : ` AND rowid NOT IN (SELECT l.seq FROM ${SUSPENDED_OWNERS_LISTINGS} WHERE o.status = 'suspended')`;
@@ -150,10 +159,15 @@ export function searchListings(deps: CoreDeps, query: SearchQuery): Page<Listing
   // With text, each match costs one seek into the narrow covering `listings_search_filter`, pinned
   // because without statistics SQLite would seek into the wide table rows instead.
   const from = `listings l${match === null ? '' : ' INDEXED BY listings_search_filter'} ${fts} WHERE ${where.join(' AND ')}`;
-  const total = count(`SELECT COUNT(*) AS n FROM ${from}`, ...matchParams, ...params) - suspended;
-  if (total <= offset) return { ...empty, total };
+  const countAll = () => count(`SELECT COUNT(*) AS n FROM ${from}`, ...matchParams, ...params) - suspended;
   const orderBy = relevance ? 'f.rank, l.seq DESC' : ORDER_BY[query.sort ?? 'newest'];
   const visible = suspended === 0 ? '' : ` AND l.owner_profile_id NOT IN (${SUSPENDED_OWNERS})`;
+  if (match !== null) {
+    return pageAndTotal(`SELECT l.seq, COUNT(*) OVER () AS total FROM ${from}${visible} ORDER BY ${orderBy} LIMIT ? OFFSET ?`, [...matchParams, ...params, query.limit, offset], countAll);
+  }
+  // Without text a sorted page stops early on its index, so the total is a count of its own.
+  const total = countAll();
+  if (total <= offset) return { ...empty, total };
   const seqs = seqsOf(`SELECT l.seq FROM ${from}${visible} ORDER BY ${orderBy} LIMIT ? OFFSET ?`, ...matchParams, ...params, query.limit, offset);
   return { items: presentListings(deps, rowsBySeq(deps, seqs)), total, page: query.page, limit: query.limit };
 }
