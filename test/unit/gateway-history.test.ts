@@ -70,3 +70,21 @@ test('from its worker: rows refused by a locked database are retried, not lost, 
   expect(sqlite.query('SELECT id FROM gateway_requests ORDER BY id').all()).toEqual([{ id: 'gw_req_locked' }, { id: 'gw_req_warm' }]);
   sqlite.close();
 }, 20_000);
+
+test('a history worker that cannot run loses no row: its batches are written on the main connection and the failure reported', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'crochet-history-')), 'crochet.db');
+  const { sqlite } = openDatabase(path);
+  const errors: string[] = [];
+  const broken = join(mkdtempSync(join(tmpdir(), 'crochet-history-')), 'throws.ts');
+  await Bun.write(broken, "throw new Error('this worker cannot start');\n");
+  const history = createHistoryWriter(sqlite, { flushAfterMs: 1, inWorker: { path, workerUrl: broken }, onWriteError: (e) => errors.push(String(e)) });
+  history.record(row('gw_req_x1'));
+  history.record(row('gw_req_x2'));
+  await Bun.sleep(200);
+  history.record(row('gw_req_x3'));
+  history.flush();
+  history.close();
+  expect(errors.some((e) => e.includes('history worker failed'))).toBe(true);
+  expect(sqlite.query('SELECT id FROM gateway_requests ORDER BY id').all()).toEqual([{ id: 'gw_req_x1' }, { id: 'gw_req_x2' }, { id: 'gw_req_x3' }]);
+  sqlite.close();
+});

@@ -48,7 +48,7 @@ const MAX_QUEUED_ROWS = 100_000;
  */
 export function createHistoryWriter(
   sqlite: Database,
-  opts: { flushAfterMs?: number; maxBatch?: number; onWriteError?: (error: unknown, queued: number) => void; inWorker?: { path: string } } = {},
+  opts: { flushAfterMs?: number; maxBatch?: number; onWriteError?: (error: unknown, queued: number) => void; inWorker?: { path: string; workerUrl?: string } } = {},
 ): HistoryWriter {
   const flushAfterMs = opts.flushAfterMs ?? 25;
   const maxBatch = opts.maxBatch ?? 1024;
@@ -98,14 +98,14 @@ export function createHistoryWriter(
     pending: () => queue.length,
     close: flush,
   };
-  return opts.inWorker ? inWorker(writer, opts.inWorker.path, { flushAfterMs, maxBatch, onWriteError: opts.onWriteError }) : writer;
+  return opts.inWorker ? inWorker(writer, opts.inWorker.path, { flushAfterMs, maxBatch, onWriteError: opts.onWriteError, workerUrl: opts.inWorker.workerUrl ?? HISTORY_WORKER_URL }) : writer;
 }
 
 /** The same writer with its batches sent to a Worker (see createHistoryWriter). */
 function inWorker(
   local: HistoryWriter,
   path: string,
-  opts: { flushAfterMs: number; maxBatch: number; onWriteError?: (error: unknown, queued: number) => void },
+  opts: { flushAfterMs: number; maxBatch: number; onWriteError?: (error: unknown, queued: number) => void; workerUrl: string },
 ): HistoryWriter {
   let worker: Worker | null = null;
   // Set when the worker could not run: every batch is then written here, on the caller's connection.
@@ -123,7 +123,7 @@ function inWorker(
   };
   const post = (message: HistoryWorkerMessage) => {
     if (!worker) {
-      worker = new Worker(HISTORY_WORKER_URL);
+      worker = new Worker(opts.workerUrl);
       // The process may end while it idles: only a clean stop (close) must wait for it.
       (worker as Worker & { unref(): void }).unref();
       worker.onmessage = (event: MessageEvent<HistoryWorkerReport>) => opts.onWriteError?.(new Error(event.data.error), event.data.queued);
