@@ -8,7 +8,11 @@ const outfile = process.argv.includes('--outfile') ? String(process.argv[process
 mkdirSync(join(outfile, '..'), { recursive: true });
 
 const result = await Bun.build({
-  entrypoints: [join(root, 'src/main.ts')],
+  // The history writer's Worker is a second entry point: a compiled program finds it by its
+  // source path (src/modules/gateway/history.ts starts it).
+  entrypoints: [join(root, 'src/main.ts'), join(root, 'src/modules/gateway/history-worker.ts')],
+  bytecode: true,
+  format: 'esm',
   // Not minified: stack traces in the operator's logs stay readable.
   compile: {
     outfile,

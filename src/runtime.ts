@@ -18,13 +18,16 @@ const GATEWAY_DNS_TTL_MS = 10_000;
  * processes sharing a data folder lives in the database: the caches empty themselves when the
  * change counters move (src/db/change-watch.ts), and rate limits count per process.
  */
-export function createRuntime(deps: CoreDeps) {
+export function createRuntime(deps: CoreDeps, options: { historyInWorker?: boolean } = {}) {
   const changes = watchChanges(deps.db.sqlite);
   const { config, logger } = deps;
   return {
     keyCache: Identity.createKeyCache(changes),
     targetCache: Listings.createTargetCache(changes),
     history: Gateway.createHistoryWriter(deps.db.sqlite, {
+      // The server writes history from a Worker on its own connection (off the request thread);
+      // in-process apps (tests, CLI) keep it inline.
+      ...(options.historyInWorker && deps.db.path !== ':memory:' ? { inWorker: { path: deps.db.path } } : {}),
       onWriteError: (error, queued) =>
         logger.error('gateway history write failed; retrying', { queued, error: error instanceof Error ? error.message : String(error) }),
     }),
@@ -51,13 +54,14 @@ export function createRuntime(deps: CoreDeps) {
 export type Runtime = ReturnType<typeof createRuntime>;
 
 /**
- * Waits (up to `timeoutMs`) for the app's running gateway calls, then writes the queued history.
+ * Waits (up to `timeoutMs`) for the app's running gateway calls, then writes the queued history
+ * (and ends the history writer's thread).
  * Bun's server stop waits for open connections only, so a call whose buyer hung up may still be
  * talking to its seller; closing the database under it would lose its row (and a paid call's
  * release). False when calls were still running at the deadline.
  */
 export async function drainRuntime(runtime: Runtime, timeoutMs: number): Promise<boolean> {
   const idle = await runtime.gatewayCalls.idle(timeoutMs);
-  runtime.history.flush();
+  runtime.history.close();
   return idle;
 }

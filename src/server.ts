@@ -63,7 +63,7 @@ export function startServer(config: Config, logger: Logger = createLogger(config
   if (config.allow_private_upstreams) {
     logger.warn('CROCHET_ALLOW_PRIVATE_UPSTREAMS is ON: http:// and loopback/private upstreams are allowed. Development and tests only — never in production.');
   }
-  const runtime = createRuntime(deps);
+  const runtime = createRuntime(deps, { historyInWorker: true });
   const app = createApp(deps, runtime).listen({
     port: config.port,
     hostname: config.host,

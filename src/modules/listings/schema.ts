@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 // `suspended` is set and lifted by the operator only (SPEC §2 Operator).
@@ -68,6 +69,13 @@ export const listings = sqliteTable(
     index('listings_status_rating').on(t.status, t.ratingAverage, t.ratingCount),
     index('listings_status_category_price').on(t.status, t.categoryId, t.priceMicroUsd),
     index('listings_status_category_created').on(t.status, t.categoryId, t.createdAt),
+    // "Free/paid, cheapest/dearest first" (without it, price order walks the other model's rows).
+    index('listings_status_pricing_price').on(t.status, t.pricingModel, t.priceMicroUsd),
+    // "Best rated" orders by the Bayesian rating (search.ts WEIGHTED_RATING, which must match this
+    // expression exactly for SQLite to use the index).
+    // Counts under a provider-score filter (the owner checked against a list of scored owners).
+    index('listings_status_owner').on(t.status, t.ownerProfileId),
+    index('listings_status_weighted_rating').on(t.status, sql`((rating_average * rating_count + 15.0) / (rating_count + 5))`, t.ratingCount),
   ],
 );
 

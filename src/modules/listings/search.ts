@@ -68,13 +68,22 @@ function rowsBySeq(deps: CoreDeps, seqs: number[]): ListingRow[] {
   return seqs.map((seq) => bySeq.get(seq)).filter((r): r is ListingRow => r !== undefined);
 }
 
+// A suspended owner's listings are treated as suspended (SPEC §2 Operator). Suspended profiles are
+// few: the list is built once per query (an uncorrelated IN list), never looked up per row.
+const SUSPENDED_OWNERS = "SELECT id FROM profiles WHERE status = 'suspended'";
+// Listings of suspended owners, driven from the (few) suspended profiles through `listings_owner`.
+// Pinned: without ANALYZE statistics SQLite would rather walk a status index.
+const SUSPENDED_OWNERS_LISTINGS = `profiles o CROSS JOIN listings l INDEXED BY listings_owner ON l.owner_profile_id = o.id`;
+
 /**
  * Active listings matching the query. With `q` and no `sort`, the best matches come first
  * (bm25); otherwise newest first. A `q` with no searchable word matches nothing.
  *
- * The FTS index holds active listings only (migration `listings_search_active`), so a plain text
- * search is answered from the index alone; filters join the narrow `listings_search_filter`
- * index; full rows are read only for the page shown.
+ * The FTS index holds active listings only (migration `listings_search_active`). Totals are exact
+ * and counted in two parts — every match, minus the matches of suspended owners (found from the
+ * suspended profiles) — so no count visits each matching row for its owner. A sorted page walks
+ * that order's index and stops at the page; full rows are read only for the page shown.
+ * Measured plans and figures: docs/performance.md, "Listing search".
  */
 export function searchListings(deps: CoreDeps, query: SearchQuery): Page<ListingView> {
   const { sqlite } = deps.db;
@@ -86,8 +95,7 @@ export function searchListings(deps: CoreDeps, query: SearchQuery): Page<Listing
     if (match === null) return empty;
   }
 
-  // A suspended owner's listings are treated as suspended (SPEC §2 Operator).
-  const where: string[] = ["l.status = 'active'", "NOT EXISTS (SELECT 1 FROM profiles o WHERE o.id = l.owner_profile_id AND o.status = 'suspended')"];
+  const where: string[] = ["l.status = 'active'"];
   const params: SQLQueryBindings[] = [];
   if (query.category !== undefined) {
     where.push('l.category_id = ?');
@@ -97,40 +105,70 @@ export function searchListings(deps: CoreDeps, query: SearchQuery): Page<Listing
     where.push('l.pricing_model = ?');
     params.push(query.pricing_model);
   }
-  const scored = query.min_score !== undefined || query.verified !== undefined;
-  if (query.min_score !== undefined) {
-    where.push('COALESCE(ps.score, 0) >= ?');
+  // Score filters compare the owner's score (no score counts as 0) through an uncorrelated list
+  // of owners, built once per query rather than looked up per listing.
+  const atLeast = `l.owner_profile_id IN (SELECT profile_id FROM provider_scores WHERE score >= ?)`;
+  const below = `l.owner_profile_id NOT IN (SELECT profile_id FROM provider_scores WHERE score >= ?)`;
+  if (query.min_score !== undefined && query.min_score > 0) {
+    where.push(atLeast);
     params.push(query.min_score);
   }
   if (query.verified !== undefined) {
-    where.push(query.verified ? 'COALESCE(ps.score, 0) >= ?' : 'COALESCE(ps.score, 0) < ?');
+    where.push(query.verified ? atLeast : below);
     params.push(VERIFIED_MIN_SCORE);
   }
-
-  // Text only, by relevance: count and rank inside the FTS index; no listing row is touched.
-  if (match !== null && query.sort === undefined && where.length === 1) {
-    const total = sqlite.query<{ n: number }, [string]>('SELECT COUNT(*) AS n FROM listings_fts WHERE listings_fts MATCH ?').get(match)?.n ?? 0;
-    if (total <= offset) return { ...empty, total };
-    const seqs = sqlite
-      .query<{ seq: number }, [string, number, number]>(
-        `SELECT rowid AS seq FROM listings_fts WHERE listings_fts MATCH ? AND rank MATCH 'bm25(${BM25_WEIGHTS})' ORDER BY rank, rowid DESC LIMIT ? OFFSET ?`,
-      )
-      .all(match, query.limit, offset)
+  const count = (sql: string, ...bind: SQLQueryBindings[]) => sqlite.query<{ n: number }, SQLQueryBindings[]>(sql).get(...bind)?.n ?? 0;
+  const seqsOf = (sql: string, ...bind: SQLQueryBindings[]) =>
+    sqlite
+      .query<{ seq: number }, SQLQueryBindings[]>(sql)
+      .all(...bind)
       .map((r) => r.seq);
+  // Text with filters visits every match anyway (to rank or sort them), so its page query also
+  // counts them (`COUNT(*) OVER ()`): one pass over the matches instead of two. Past the last page it returns no row, and
+  // `countAll` counts instead.
+  const pageAndTotal = (sql: string, bind: SQLQueryBindings[], countAll: () => number): Page<ListingView> => {
+    const rows = sqlite.query<{ seq: number; total: number }, SQLQueryBindings[]>(sql).all(...bind);
+    const total = rows[0]?.total ?? countAll();
+    return { items: presentListings(deps, rowsBySeq(deps, rows.map((r) => r.seq))), total, page: query.page, limit: query.limit };
+  };
+
+  // Matches of suspended owners, checked against the FTS index per listing (by rowid).
+  const ftsOfRow = match === null ? '' : ' AND EXISTS (SELECT 1 FROM listings_fts WHERE listings_fts MATCH ? AND rowid = l.seq)';
+  const matchParams: SQLQueryBindings[] = match === null ? [] : [match];
+  const suspended = count(`SELECT COUNT(*) AS n FROM ${SUSPENDED_OWNERS_LISTINGS} WHERE o.status = 'suspended' AND ${where.join(' AND ')}${ftsOfRow}`, ...params, ...matchParams);
+
+  // Text only, by relevance: count and rank inside the FTS index (it holds active listings only).
+  if (match !== null && query.sort === undefined && where.length === 1) {
+    // Here the FTS index counts its own matches cheaply (its doclists), faster than a window.
+    const total = count('SELECT COUNT(*) AS n FROM listings_fts WHERE listings_fts MATCH ?', match) - suspended;
+    if (total <= offset) return { ...empty, total };
+    const hidden = suspended === 0 ? '' : ` AND rowid NOT IN (SELECT l.seq FROM ${SUSPENDED_OWNERS_LISTINGS} WHERE o.status = 'suspended')`;
+    const seqs = seqsOf(
+      `SELECT rowid AS seq FROM listings_fts WHERE listings_fts MATCH ? AND rank MATCH 'bm25(${BM25_WEIGHTS})'${hidden} ORDER BY rank, rowid DESC LIMIT ? OFFSET ?`,
+      match,
+      query.limit,
+      offset,
+    );
     return { items: presentListings(deps, rowsBySeq(deps, seqs)), total, page: query.page, limit: query.limit };
   }
 
   const relevance = match !== null && query.sort === undefined;
+  // With text and filters the FTS index drives (each match then costs one seek into the narrow
+  // `listings_search_filter`); measured faster than walking a sort index against a built IN list.
   const fts = match === null ? '' : `JOIN (SELECT rowid AS seq${relevance ? `, ${BM25} AS rank` : ''} FROM listings_fts WHERE listings_fts MATCH ?) f ON f.seq = l.seq`;
-  const ftsParams: SQLQueryBindings[] = match === null ? [] : [match];
-  const from = `listings l ${fts} ${scored ? 'LEFT JOIN provider_scores ps ON ps.profile_id = l.owner_profile_id' : ''} WHERE ${where.join(' AND ')}`;
-  const total = sqlite.query<{ n: number }, SQLQueryBindings[]>(`SELECT COUNT(*) AS n FROM ${from}`).get(...ftsParams, ...params)?.n ?? 0;
-  if (total <= offset) return { ...empty, total };
+  // With text, each match costs one seek into the narrow covering `listings_search_filter`, pinned
+  // because without statistics SQLite would seek into the wide table rows instead.
+  const from = `listings l${match === null ? '' : ' INDEXED BY listings_search_filter'} ${fts} WHERE ${where.join(' AND ')}`;
+  const countAll = () => count(`SELECT COUNT(*) AS n FROM ${from}`, ...matchParams, ...params) - suspended;
   const orderBy = relevance ? 'f.rank, l.seq DESC' : ORDER_BY[query.sort ?? 'newest'];
-  const seqs = sqlite
-    .query<{ seq: number }, SQLQueryBindings[]>(`SELECT l.seq FROM ${from} ORDER BY ${orderBy} LIMIT ? OFFSET ?`)
-    .all(...ftsParams, ...params, query.limit, offset)
-    .map((r) => r.seq);
+  const visible = suspended === 0 ? '' : ` AND l.owner_profile_id NOT IN (${SUSPENDED_OWNERS})`;
+  if (match !== null) {
+    return pageAndTotal(`SELECT l.seq, COUNT(*) OVER () AS total FROM ${from}${visible} ORDER BY ${orderBy} LIMIT ? OFFSET ?`, [...matchParams, ...params, query.limit, offset], countAll);
+  }
+  // Without text a sorted page stops early on its index, so the total is a count of its own.
+  const total = countAll();
+  if (total <= offset) return { ...empty, total };
+  const seqs = seqsOf(`SELECT l.seq FROM ${from}${visible} ORDER BY ${orderBy} LIMIT ? OFFSET ?`, ...matchParams, ...params, query.limit, offset);
   return { items: presentListings(deps, rowsBySeq(deps, seqs)), total, page: query.page, limit: query.limit };
 }
 
