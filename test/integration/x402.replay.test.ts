@@ -167,6 +167,33 @@ test('a payment recorded as sent that never reached the chain (the process died 
   expect(after.forwards).toBe(before.forwards + 1);
 });
 
+test('a claim abandoned before anything was signed (the process died right after claiming) does not block the payment for good: it settles once', async () => {
+  const body = { diedAfterClaiming: true };
+  const signature = await m.signedPayment(m.buyer.account, m.buyer.key, body);
+  const payload = decode<{ accepted: { network: string; asset: string; extra: { crochet: { relay_request_id: string } } }; payload: { authorization: { from: string; nonce: string } } }>(signature);
+  const intentId = payload.accepted.extra.crochet.relay_request_id;
+  const { from, nonce } = payload.payload.authorization;
+  const claimKey = `${payload.accepted.network}:${payload.accepted.asset.toLowerCase()}:${from.toLowerCase()}:${nonce.toLowerCase()}`;
+  const insertClaim = (at: string) =>
+    m.t.deps.db.sqlite
+      .query("INSERT OR REPLACE INTO x402_claims (claim_key, intent_id, buyer_id, network, payer, payload_sha256, state, created_at, updated_at) SELECT ?, id, buyer_id, ?, ?, 'x', 'claimed', ?, ? FROM payment_intents WHERE id = ?")
+      .run(claimKey, payload.accepted.network, from, at, at, intentId);
+  const before = await snapshot();
+  // Claimed a moment ago: another request may be signing it right now, so this one waits its turn.
+  insertClaim(m.t.clock.now().toISOString());
+  const busy = await present(signature, body);
+  expect(busy.status).toBe(409);
+  await expectNothingMoved(before);
+  // Claimed long ago and never signed: nothing went out for it, so it is taken over.
+  insertClaim(new Date(m.t.clock.now().getTime() - 10 * 60_000).toISOString());
+  const paid = await present(signature, body);
+  expect(paid.status).toBe(200);
+  expect((await present(signature, body)).status).toBe(409);
+  const after = await snapshot();
+  expect(after.buyer).toBe(before.buyer - 250_000n);
+  expect(after.forwards).toBe(before.forwards + 1);
+});
+
 test('a payment sent before its listing was suspended completes once; new x402 payments are refused before anything is signed', async () => {
   const { signInAdmin } = await import('../support/admin.ts');
   const { as } = await import('../support/humans.ts');

@@ -4,6 +4,9 @@ import { and, eq, ne } from 'drizzle-orm';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { type ClaimState, type X402Claim, x402Claims } from './schema.ts';
 
+/** True when a claim was taken but never signed for longer than signing can take (see `takeClaim`). */
+export const isAbandoned = (claim: X402Claim, abandonedBefore: string) => claim.state === 'claimed' && claim.transaction === null && claim.updatedAt <= abandonedBefore;
+
 /** The claim already recorded for this payload or idempotency key, if any. */
 export function findClaim(deps: CoreDeps, args: { payloadSha256: string; buyerId: string; paymentId: string | null; claimKey?: string; intentId?: string }): X402Claim | undefined {
   const { db } = deps.db;
@@ -27,8 +30,13 @@ export type NewClaim = Pick<X402Claim, 'claimKey' | 'intentId' | 'buyerId' | 'ne
  * Takes the claim: inserts it, or takes over a `failed` one (nothing was sent for it). True when
  * this caller now holds it; false when another request did first (the caller resumes that claim).
  */
-export function takeClaim(deps: CoreDeps, claim: NewClaim): boolean {
+export function takeClaim(deps: CoreDeps, claim: NewClaim, abandonedBefore: string): boolean {
   const now = deps.clock.now().toISOString();
+  // A claim never signed (no transaction) past the time signing can take was abandoned by a process
+  // that died: nothing was sent for it, so it counts as failed and no longer blocks its intent.
+  deps.db.sqlite
+    .query("UPDATE x402_claims SET state = 'failed', error_reason = 'abandoned', updated_at = ? WHERE intent_id = ? AND state = 'claimed' AND \"transaction\" IS NULL AND updated_at <= ?")
+    .run(now, claim.intentId, abandonedBefore);
   const inserted = deps.db.sqlite
     .query(
       `INSERT INTO x402_claims (claim_key, intent_id, buyer_id, network, payer, payload_sha256, payment_id, state, created_at, updated_at)

@@ -11,7 +11,7 @@ import * as Identity from '../identity/service.ts';
 import * as Payments from '../payments/service.ts';
 import type { PaymentIntent, OfferedRoute } from '../payments/schema.ts';
 import { paymentRpcUnavailable } from '../payments/verification-result.ts';
-import { findClaim, markClaim, takeClaim } from './claims.ts';
+import { findClaim, isAbandoned, markClaim, takeClaim } from './claims.ts';
 import { decodePaymentSignature, encodePaymentResponse } from './codec.ts';
 import { X402Errors } from './errors.ts';
 import { bindingMatches, OFFER_KEY_PURPOSE, readBinding } from './offer-binding.ts';
@@ -78,7 +78,8 @@ export async function authorizeX402Call(deps: SettleDeps, args: CallArgs): Promi
 
   // The same payload (or idempotency key) again, or another payload for an intent already being paid: resume, never send again.
   const existing = findClaim(deps, { payloadSha256, buyerId: args.buyerId, paymentId, intentId: intent.id });
-  if (existing && existing.state !== 'failed') return resume(call, existing);
+  const abandonedBefore = new Date(deps.clock.now().getTime() - claimAbandonedAfterMs(deps)).toISOString();
+  if (existing && existing.state !== 'failed' && !isAbandoned(existing, abandonedBefore)) return resume(call, existing);
   // Only an open intent is paid by a new authorization; one already paid forwards free, as a native retry.
   if (intent.settlementKey !== null) return authorize(call, intent, route, null, payerOf(payload));
   if (intent.status !== 'open' || intent.expiresAt <= deps.clock.now().toISOString()) {
@@ -89,7 +90,7 @@ export async function authorizeX402Call(deps: SettleDeps, args: CallArgs): Promi
   const verdict = await chain(() => scheme.verify(payload, requirements, ctx));
   if (!verdict.ok) throw refused(verdict.refusal);
   const claim = { claimKey: verdict.claimKey, intentId: intent.id, buyerId: args.buyerId, network: route.network, payer: verdict.payer, payloadSha256, paymentId };
-  if (!takeClaim(deps, claim)) {
+  if (!takeClaim(deps, claim, abandonedBefore)) {
     const other = findClaim(deps, { payloadSha256, buyerId: args.buyerId, paymentId, claimKey: verdict.claimKey, intentId: intent.id });
     if (!other) throw X402Errors.inProgress();
     return resume(call, other);
@@ -143,6 +144,12 @@ export function hasX402PaymentInFlight(deps: SettleDeps, args: { header: string;
   const live = findClaim(deps, { payloadSha256: '', buyerId: args.buyerId, paymentId: null, intentId: intent.id });
   return intent.status === 'open' && (live?.state === 'sent' || live?.state === 'settled');
 }
+
+/**
+ * Between claiming and recording the signed transaction a request only re-checks the chain and
+ * signs, within its settle wait; a claim still unsigned well past that belongs to a dead process.
+ */
+const claimAbandonedAfterMs = (deps: SettleDeps) => deps.config.x402_settle_wait_seconds * 1000 + 30_000;
 
 type Call = {
   deps: SettleDeps;
