@@ -1,0 +1,134 @@
+import {
+  createKeyPairSignerFromBytes,
+  createKeyPairSignerFromPrivateKeyBytes,
+  createSolanaRpc,
+  getBase58Encoder,
+  getBase64EncodedWireTransaction,
+  type Base64EncodedWireTransaction,
+  type KeyPairSigner,
+  type Rpc,
+  type Signature,
+  type SolanaRpcApi,
+} from '@solana/kit';
+import { decodeTransactionFromPayload, TransactionOnchainFailureError, type FacilitatorSvmSigner } from '@x402/svm';
+
+/**
+ * The Solana fee payer that co-signs x402 payments: `@x402/svm`'s facilitator signer interface,
+ * built on `@solana/kit` with one RPC per route (the stock `toFacilitatorSvmSigner` waits a fixed
+ * 30 s at `confirmed`; Crochet waits for the route's commitment until the call's deadline).
+ */
+export type Commitment = 'confirmed' | 'finalized';
+
+export type SvmFeePayerRoute = { network: string; rpcUrl: string; commitment: Commitment };
+
+/** Outcome of waiting for a broadcast transaction. */
+export type ConfirmOutcome =
+  | { status: 'confirmed' }
+  | { status: 'failed'; error: string }
+  /** Not at the route's commitment by the deadline (or unknown to the RPC yet). */
+  | { status: 'pending' };
+
+export type SvmFeePayer = FacilitatorSvmSigner & {
+  readonly address: KeyPairSigner['address'];
+  /** Poll until `signature` reaches the route's commitment, fails, or `deadlineMs` (epoch ms) passes. */
+  waitForCommitment(signature: string, network: string, deadlineMs: number): Promise<ConfirmOutcome>;
+  /** The fee payer's lamports on `network` (for the start log and `/metrics`). */
+  balance(network: string): Promise<bigint>;
+};
+
+const POLL_FIRST_MS = 200;
+const POLL_MAX_MS = 1_000;
+/** What `confirmTransaction` (the stock interface, no deadline of its own) waits at most. */
+const CONFIRM_DEFAULT_WAIT_MS = 30_000;
+
+/**
+ * Read `CROCHET_X402_SOLANA_FEE_PAYER`: a base58 secret key, 64 bytes (secret ‖ public, as
+ * `solana-keygen` and wallets export it; the public half is checked) or a 32-byte seed. The key is
+ * imported non-extractable and the decoded bytes are wiped; errors never echo the value.
+ */
+export async function parseFeePayerSecret(secret: string): Promise<KeyPairSigner> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(getBase58Encoder().encode(secret.trim()));
+  } catch {
+    throw new Error('CROCHET_X402_SOLANA_FEE_PAYER: expected a base58 secret key');
+  }
+  try {
+    if (bytes.length === 64) return await createKeyPairSignerFromBytes(bytes);
+    if (bytes.length === 32) return await createKeyPairSignerFromPrivateKeyBytes(bytes);
+    throw new Error(`CROCHET_X402_SOLANA_FEE_PAYER: expected 64 (or 32) bytes of base58, got ${bytes.length}`);
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('CROCHET_X402_SOLANA_FEE_PAYER')) throw error;
+    throw new Error('CROCHET_X402_SOLANA_FEE_PAYER: not a valid Ed25519 key pair');
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+export function createSvmFeePayer(keypair: KeyPairSigner, routes: readonly SvmFeePayerRoute[]): SvmFeePayer {
+  const byNetwork = new Map(routes.map((route) => [route.network, { route, rpc: createSolanaRpc(route.rpcUrl) }]));
+  const routeFor = (network: string): { route: SvmFeePayerRoute; rpc: Rpc<SolanaRpcApi> } => {
+    const found = byNetwork.get(network);
+    if (!found) throw new Error(`no Solana route for ${network}`);
+    return found;
+  };
+
+  const waitForCommitment = async (signature: string, network: string, deadlineMs: number): Promise<ConfirmOutcome> => {
+    const { route, rpc } = routeFor(network);
+    let delay = POLL_FIRST_MS;
+    for (;;) {
+      const { value } = await rpc.getSignatureStatuses([signature as Signature], { searchTransactionHistory: true }).send();
+      const entry = value[0];
+      if (entry?.err) return { status: 'failed', error: JSON.stringify(entry.err, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) };
+      const level = entry?.confirmationStatus;
+      if (level === 'finalized' || (level === 'confirmed' && route.commitment === 'confirmed')) return { status: 'confirmed' };
+      const left = deadlineMs - Date.now();
+      if (left <= 0) return { status: 'pending' };
+      await Bun.sleep(Math.min(delay, left));
+      delay = Math.min(delay * 2, POLL_MAX_MS);
+    }
+  };
+
+  return {
+    address: keypair.address,
+    getAddresses: () => [keypair.address],
+    async signTransaction(transaction, feePayer) {
+      if (feePayer !== keypair.address) throw new Error(`not this server's fee payer: ${feePayer}`);
+      const tx = decodeTransactionFromPayload({ transaction });
+      const [signatures] = await keypair.signMessages([{ content: new Uint8Array(tx.messageBytes), signatures: {} }]);
+      return getBase64EncodedWireTransaction({ ...tx, signatures: { ...tx.signatures, ...signatures } });
+    },
+    async simulateTransaction(transaction, network, options) {
+      const { rpc } = routeFor(network);
+      const { value } = await rpc
+        .simulateTransaction(transaction as Base64EncodedWireTransaction, {
+          // The fee payer's slot is still empty: the buyer's signatures are checked by the caller.
+          sigVerify: options?.sigVerify ?? false,
+          replaceRecentBlockhash: false,
+          commitment: 'confirmed',
+          encoding: 'base64',
+        })
+        .send();
+      if (value.err) throw new Error(`Simulation failed: ${JSON.stringify(value.err, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+    },
+    async sendTransaction(transaction, network) {
+      const { rpc } = routeFor(network);
+      // Preflight on: a transaction that would fail is refused by the node instead of landing and
+      // costing the fee payer its fee.
+      return await rpc
+        .sendTransaction(transaction as Base64EncodedWireTransaction, { encoding: 'base64', preflightCommitment: 'confirmed' })
+        .send();
+    },
+    async confirmTransaction(signature, network) {
+      const outcome = await waitForCommitment(signature, network, Date.now() + CONFIRM_DEFAULT_WAIT_MS);
+      if (outcome.status === 'failed') throw new TransactionOnchainFailureError(`Transaction failed onchain: ${outcome.error}`);
+      if (outcome.status === 'pending') throw new Error('Transaction confirmation timeout');
+    },
+    waitForCommitment,
+    async balance(network) {
+      const { rpc } = routeFor(network);
+      const { value } = await rpc.getBalance(keypair.address, { commitment: 'confirmed' }).send();
+      return value;
+    },
+  };
+}
