@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { getBase58Encoder } from '@solana/kit';
 import { isEvmNetwork, parseWalletAddress } from './shared/wallet-address.ts';
 
 /**
@@ -27,6 +28,11 @@ export const paymentRouteSchema = z
     commitment: z.enum(['confirmed', 'finalized']).optional(),
     min_amount: decimalUsd.default('0'),
     treasury: z.string().min(1),
+    /** Offer x402 on this route (default: true when the family has a settling key). */
+    x402: bool.optional(),
+    /** EVM: the token's EIP-712 domain for EIP-3009 (read from the contract when absent). */
+    eip712_name: z.string().min(1).max(100).optional(),
+    eip712_version: z.string().min(1).max(20).optional(),
   })
   .strict();
 export type PaymentRouteConfig = z.infer<typeof paymentRouteSchema>;
@@ -65,6 +71,21 @@ const configSchema = z
       .pipe(z.array(paymentRouteSchema))
       .default([]),
     fee_bps: int(0, 10_000).default(0),
+    // Keys that submit x402 settlements (SPEC §5): held in memory only, never logged or stored.
+    x402_evm_relayer_key: z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'expected a hex 32-byte private key').transform((v) => (v.startsWith('0x') ? v : `0x${v}`) as `0x${string}`).optional(),
+    x402_solana_fee_payer: z
+      .string()
+      .transform((v, ctx) => {
+        const bytes = decodeBase58(v.trim());
+        if (!bytes || bytes.length !== 64) {
+          ctx.addIssue({ code: 'custom', message: 'expected a base58 64-byte secret key' });
+          return z.NEVER;
+        }
+        return bytes;
+      })
+      .optional(),
+    // How long an x402 call waits for its settlement to be final before answering 504 settlement_pending.
+    x402_settle_wait_seconds: int(1, 300).default(25),
     max_price_usd: decimalUsd.default('1000'),
     payment_intent_ttl_seconds: int(10, 7 * 86_400).default(900),
     sweep_interval_seconds: int(1, 86_400).default(60),
@@ -92,6 +113,15 @@ export type PowPurpose = 'register' | 'recover' | 'link_wallet' | 'claim_agent' 
 
 /** Names of every option, for `--help` and the README. */
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof RawConfig)[];
+
+function decodeBase58(s: string): Uint8Array | null {
+  if (!/^[1-9A-HJ-NP-Za-km-z]{1,100}$/.test(s)) return null;
+  try {
+    return new Uint8Array(getBase58Encoder().encode(s));
+  } catch {
+    return null;
+  }
+}
 
 const isEvmAddress = (s: string) => parseWalletAddress(s)?.chain === 'evm';
 const isSolanaAddress = (s: string) => parseWalletAddress(s)?.chain === 'solana';
@@ -144,6 +174,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     if (!valid(route.treasury)) throw new ConfigError(`${where}.treasury: expected ${shape} (got ${JSON.stringify(route.treasury).slice(0, 60)})`);
     // Verifiers are per network and asset: a second route for the same pair would be ambiguous.
     const key = `${route.network}|${isEvm ? route.asset.toLowerCase() : route.asset}`;
+    if (!isEvm && (route.eip712_name !== undefined || route.eip712_version !== undefined)) throw new ConfigError(`${where}: "eip712_name"/"eip712_version" are for EVM routes`);
     if (seen.has(key)) throw new ConfigError(`${where}: a route for this network and asset is already configured`);
     seen.add(key);
   }
@@ -194,7 +225,7 @@ function readConfigFile(path: string): Record<string, unknown> {
   );
 }
 
-const SECRET_KEYS = new Set(['master_key', 'cron_secret']);
+const SECRET_KEYS = new Set(['master_key', 'cron_secret', 'x402_evm_relayer_key', 'x402_solana_fee_payer']);
 
 function formatIssues(error: z.ZodError, raw: Record<string, unknown>): string {
   return error.issues
@@ -217,7 +248,7 @@ export function describeOptions(): string {
     pow_difficulty: '5 register/recover, 4 others', challenge_ttl_seconds: '120',
     rate_limit_read_per_min: '60', rate_limit_write_per_min: '20', rate_limit_auth_per_5min: '10',
     rate_limit_gateway_per_min: '120', rate_limit_listing_per_min: '600', allow_private_upstreams: 'off', max_json_depth: '64',
-    payment_routes: 'none', fee_bps: '0', max_price_usd: '1000', payment_intent_ttl_seconds: '900',
+    payment_routes: 'none', fee_bps: '0', x402_evm_relayer_key: 'unset (no x402 on EVM)', x402_solana_fee_payer: 'unset (no x402 on Solana)', x402_settle_wait_seconds: '25', max_price_usd: '1000', payment_intent_ttl_seconds: '900',
     sweep_interval_seconds: '60', paid_response_ttl_seconds: '86400', cron_secret: 'unset',
     password_memory_kib: '65536 (argon2id)', password_time_cost: '2',
   };

@@ -17,6 +17,7 @@ import m13 from '../../migrations/0013_surplus_payments.sql' with { type: 'text'
 import m14 from '../../migrations/0014_cache_generations.sql' with { type: 'text' };
 import m15 from '../../migrations/0015_forward_and_job_leases.sql' with { type: 'text' };
 import m16 from '../../migrations/0016_humans_sessions_admin_audit.sql' with { type: 'text' };
+import m17 from '../../migrations/0017_x402_claims.sql' with { type: 'text' };
 
 export const embeddedMigrations: readonly Migration[] = [
   { tag: '0000_identity', sql: m0 },
@@ -36,4 +37,5 @@ export const embeddedMigrations: readonly Migration[] = [
   { tag: '0014_cache_generations', sql: m14 },
   { tag: '0015_forward_and_job_leases', sql: m15 },
   { tag: '0016_humans_sessions_admin_audit', sql: m16 },
+  { tag: '0017_x402_claims', sql: m17 },
 ];

@@ -3,6 +3,7 @@
  * re-encryption of every registered column for `crochet vault rotate-key`.
  */
 import type { Database } from 'bun:sqlite';
+import { hkdfSync } from 'node:crypto';
 import { immediate } from '../../db/tx.ts';
 import { openValue, sealValue, sealedKeyId, VaultError, type Aad, type MasterKey } from './envelope.ts';
 import { SEALED_COLUMNS, type SealedTable } from './registry.ts';
@@ -15,6 +16,8 @@ export type Vault = {
   seal(plaintext: string, aad: Aad): string;
   /** Throws `VaultError` (VAULT_KEY_MISMATCH, VAULT_DECRYPT_FAILED, VAULT_FORMAT). */
   open(sealed: string, aad: Aad): string;
+  /** A 32-byte key for one purpose (HKDF-SHA256 of the master key), e.g. the x402 offer HMAC. */
+  deriveKey(purpose: string): Uint8Array;
 };
 
 /** A vault bound to one master key. */
@@ -23,6 +26,7 @@ export function createVault(key: MasterKey): Vault {
     keyId: key.id,
     seal: (plaintext, aad) => sealValue(key, plaintext, aad),
     open: (sealed, aad) => openValue(key, sealed, aad),
+    deriveKey: (purpose) => new Uint8Array(hkdfSync('sha256', key.bytes, new Uint8Array(0), `crochet:${purpose}`, 32)),
   };
 }
 
