@@ -1,8 +1,6 @@
 import {
   createKeyPairSignerFromBytes,
-  createKeyPairSignerFromPrivateKeyBytes,
   createSolanaRpc,
-  getBase58Encoder,
   getBase64EncodedWireTransaction,
   type Base64EncodedWireTransaction,
   type KeyPairSigner,
@@ -42,26 +40,19 @@ const POLL_MAX_MS = 1_000;
 const CONFIRM_DEFAULT_WAIT_MS = 30_000;
 
 /**
- * Read `CROCHET_X402_SOLANA_FEE_PAYER`: a base58 secret key, 64 bytes (secret ‖ public, as
- * `solana-keygen` and wallets export it; the public half is checked) or a 32-byte seed. The key is
- * imported non-extractable and the decoded bytes are wiped; errors never echo the value.
+ * The key pair of `CROCHET_X402_SOLANA_FEE_PAYER` (config decodes the base58: 64 bytes, secret ‖
+ * public, as `solana-keygen` and wallets export it; kit checks the public half). Imported
+ * non-extractable; errors never echo the value.
  */
-export async function parseFeePayerSecret(secret: string): Promise<KeyPairSigner> {
-  let bytes: Uint8Array;
+export async function feePayerFromSecret(secret: Uint8Array): Promise<KeyPairSigner> {
+  if (secret.length !== 64) throw new Error(`CROCHET_X402_SOLANA_FEE_PAYER: expected 64 bytes, got ${secret.length}`);
+  const copy = new Uint8Array(secret);
   try {
-    bytes = new Uint8Array(getBase58Encoder().encode(secret.trim()));
+    return await createKeyPairSignerFromBytes(copy);
   } catch {
-    throw new Error('CROCHET_X402_SOLANA_FEE_PAYER: expected a base58 secret key');
-  }
-  try {
-    if (bytes.length === 64) return await createKeyPairSignerFromBytes(bytes);
-    if (bytes.length === 32) return await createKeyPairSignerFromPrivateKeyBytes(bytes);
-    throw new Error(`CROCHET_X402_SOLANA_FEE_PAYER: expected 64 (or 32) bytes of base58, got ${bytes.length}`);
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith('CROCHET_X402_SOLANA_FEE_PAYER')) throw error;
-    throw new Error('CROCHET_X402_SOLANA_FEE_PAYER: not a valid Ed25519 key pair');
+    throw new Error('CROCHET_X402_SOLANA_FEE_PAYER: not a valid Ed25519 key pair (secret ‖ public key)');
   } finally {
-    bytes.fill(0);
+    copy.fill(0);
   }
 }
 
