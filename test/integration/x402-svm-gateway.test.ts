@@ -1,0 +1,252 @@
+// Threat: an x402 Solana payment pays for more than one call, moves money it should not (the
+// fee payer's, or a tampered amount / recipient), or is bound to another intent or body.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { address, createNoopSigner, type KeyPairSigner } from '@solana/kit';
+import { wrapFetchWithPayment } from '@x402/fetch';
+import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from '@x402/core/types';
+import { SOLANA_DEVNET_CAIP2 } from '@x402/svm';
+import { verifyLedger } from '../../src/modules/ledger/service.ts';
+import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
+import { payUsdcSolana } from '../support/solana-pay.ts';
+import { allowSlowSetup } from '../support/timeouts.ts';
+import { handBuiltPayment, newFeePayerSecret, stockSvmClient } from '../support/x402-svm.ts';
+
+allowSlowSetup();
+
+let m: PaidMarket;
+let wallet: KeyPairSigner;
+let feePayer: Awaited<ReturnType<typeof newFeePayerSecret>>;
+const PRICE = 250_000n; // the listing's 0.25 USD in 6-decimal atomic units
+
+const b64json = <T>(header: string | null): T => JSON.parse(Buffer.from(header ?? '', 'base64').toString('utf8')) as T;
+const encode = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
+
+beforeAll(async () => {
+  feePayer = await newFeePayerSecret();
+  m = await startPaidMarket({ env: { CROCHET_X402_SOLANA_FEE_PAYER: feePayer.secret, CROCHET_X402_SETTLE_WAIT_SECONDS: '2' } });
+  m.sol.ledger.fund(feePayer.address, 1_000_000_000n);
+  // The fee payer holding tokens of its own is what makes the authority attack worth trying.
+  await m.sol.mintTo(feePayer.address, 5_000_000n);
+  await m.sol.mintTo(m.treasury.solana, 0n); // the seller side's token account exists
+  wallet = await m.sol.createFundedWallet(100_000_000n);
+});
+afterAll(() => m.stop());
+
+const url = () => `http://127.0.0.1:${m.t.app.server?.port}/api/v1/gateway/${m.listing.id}`;
+const headers = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${m.buyer.key}`, 'content-type': 'application/json', 'x-crochet-origin-currency': 'SOL', ...extra });
+
+/** The buyer's own fetch, recording what it sends (to capture PAYMENT-SIGNATURE). */
+function recordingFetch() {
+  const sent: Request[] = [];
+  const f = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    sent.push(request.clone());
+    return fetch(request);
+  }) as typeof fetch;
+  return { f, sent };
+}
+
+async function balances() {
+  return {
+    buyer: await m.sol.tokenBalance(wallet.address),
+    treasury: await m.sol.tokenBalance(m.treasury.solana),
+    feePayerUsdc: await m.sol.tokenBalance(feePayer.address),
+  };
+}
+
+async function unpaid(body: string) {
+  const res = await fetch(url(), { method: 'POST', headers: headers(), body });
+  expect(res.status).toBe(402);
+  const required = b64json<PaymentRequired>(res.headers.get('PAYMENT-REQUIRED'));
+  const json = (await res.json()) as { payment: { relay_request_id: string } };
+  return { res, required, json, offer: required.accepts[0]! };
+}
+
+function present(body: string, payload: PaymentPayload) {
+  return fetch(url(), { method: 'POST', headers: headers({ 'PAYMENT-SIGNATURE': encode(payload) }), body });
+}
+
+let captured: { header: string; body: string } | null = null;
+
+describe('a stock x402 client pays a listing on Solana', () => {
+  test('unpaid → 402 with Crochet\'s body and PAYMENT-REQUIRED holding a Solana exact offer', async () => {
+    const { res, required, json, offer } = await unpaid(JSON.stringify({ q: 'offer' }));
+    expect(res.headers.get('cache-control')).toContain('no-store');
+    expect(json.payment.relay_request_id).toMatch(/^rly_/);
+    expect(required.x402Version).toBe(2);
+    expect(offer).toMatchObject({
+      scheme: 'exact',
+      network: SOLANA_DEVNET_CAIP2,
+      amount: PRICE.toString(),
+      asset: m.sol.mint,
+      payTo: m.treasury.solana,
+      extra: { feePayer: feePayer.address, memo: json.payment.relay_request_id },
+    });
+    expect(offer.maxTimeoutSeconds).toBeGreaterThanOrEqual(30);
+  });
+
+  test('the wrapped fetch gets the seller\'s JSON and PAYMENT-RESPONSE; the price moved once; one forward; ledger verifies', async () => {
+    const before = await balances();
+    const forwards = m.stub.calls.length;
+    const { f, sent } = recordingFetch();
+    const pay = wrapFetchWithPayment(f, stockSvmClient(wallet, m.sol));
+    const body = JSON.stringify({ q: 'paid' });
+
+    const res = await pay(url(), { method: 'POST', headers: headers(), body });
+
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ answer: 42, echo: body, verified: true });
+    const settled = b64json<SettleResponse>(res.headers.get('PAYMENT-RESPONSE'));
+    expect(settled).toMatchObject({ success: true, network: SOLANA_DEVNET_CAIP2, payer: wallet.address });
+    expect(m.sol.ledger.find(settled.transaction)?.err).toBeNull();
+    const after = await balances();
+    expect(before.buyer - after.buyer).toBe(PRICE);
+    expect(after.treasury - before.treasury).toBe(PRICE);
+    expect(after.feePayerUsdc).toBe(before.feePayerUsdc);
+    expect(m.stub.calls.length).toBe(forwards + 1);
+    expect(verifyLedger(m.t.deps.db.sqlite).ok).toBe(true);
+    const header = sent.at(-1)?.headers.get('PAYMENT-SIGNATURE');
+    expect(header).toBeTruthy();
+    captured = { header: header!, body };
+  });
+});
+
+describe('never twice', () => {
+  const replay = () => fetch(url(), { method: 'POST', headers: headers({ 'PAYMENT-SIGNATURE': captured!.header }), body: captured!.body });
+
+  test('the captured PAYMENT-SIGNATURE replayed once → 4xx, no transfer, no forward', async () => {
+    const before = await balances();
+    const forwards = m.stub.calls.length;
+    const res = await replay();
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(await balances()).toEqual(before);
+    expect(m.stub.calls.length).toBe(forwards);
+  });
+
+  test('replayed 20 times concurrently → every answer 4xx, no transfer, no forward', async () => {
+    const before = await balances();
+    const forwards = m.stub.calls.length;
+    const statuses = (await Promise.all(Array.from({ length: 20 }, () => replay()))).map((r) => r.status);
+    expect(statuses.every((s) => s >= 400 && s < 500)).toBe(true);
+    expect(await balances()).toEqual(before);
+    expect(m.stub.calls.length).toBe(forwards);
+  });
+
+  test('a fresh payload presented 20 times concurrently → one transfer, one forward', async () => {
+    const body = JSON.stringify({ q: 'race' });
+    const { offer, required } = await unpaid(body);
+    const payload = await stockSvmClient(wallet, m.sol).createPaymentPayload({ ...required, accepts: [offer] });
+    const before = await balances();
+    const forwards = m.stub.calls.length;
+    const statuses = (await Promise.all(Array.from({ length: 20 }, () => present(body, payload)))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.every((s) => s === 200 || (s >= 400 && s < 500))).toBe(true);
+    expect(before.buyer - (await balances()).buyer).toBe(PRICE);
+    expect(m.stub.calls.length).toBe(forwards + 1);
+  });
+});
+
+describe('refused, with nothing transferred', () => {
+  async function expectRefused(body: string, payload: PaymentPayload, code: string) {
+    const before = await balances();
+    const forwards = m.stub.calls.length;
+    const res = await present(body, payload);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    const json = (await res.json()) as { error: { code: string } };
+    expect(json.error.code).toBe(code);
+    if (res.status === 402) expect(b64json<PaymentRequired>(res.headers.get('PAYMENT-REQUIRED')).error).toBeTruthy();
+    expect(await balances()).toEqual(before);
+    expect(m.stub.calls.length).toBe(forwards);
+  }
+
+  /** A stock client's payload for `pays` presented under the offer `shown` (the tamper keeps `accepted` honest). */
+  async function tampered(offer: PaymentRequirements, required: PaymentRequired, pays: Partial<PaymentRequirements>) {
+    const payload = await stockSvmClient(wallet, m.sol).createPaymentPayload({ ...required, accepts: [{ ...offer, ...pays }] });
+    return { ...payload, accepted: offer };
+  }
+
+  test('tampered amount (less than the price)', async () => {
+    const body = JSON.stringify({ q: 'amount' });
+    const { offer, required } = await unpaid(body);
+    await expectRefused(body, await tampered(offer, required, { amount: (PRICE - 1n).toString() }), 'PAYMENT_INSUFFICIENT');
+  });
+
+  test('tampered payTo (paid to the buyer\'s own other wallet)', async () => {
+    const body = JSON.stringify({ q: 'payto' });
+    const { offer, required } = await unpaid(body);
+    const mine = await m.sol.createFundedWallet(0n);
+    await expectRefused(body, await tampered(offer, required, { payTo: mine.address }), 'PAYMENT_WRONG_RECIPIENT');
+  });
+
+  test('tampered memo (a payment made for another intent)', async () => {
+    const body = JSON.stringify({ q: 'memo' });
+    const { offer, required } = await unpaid(body);
+    await expectRefused(body, await tampered(offer, required, { extra: { ...offer.extra, memo: 'rly_someoneelse' } }), 'PAYMENT_REFERENCE_MISSING');
+  });
+
+  test('a changed body (the payment was offered for another one)', async () => {
+    const body = JSON.stringify({ q: 'body' });
+    const { offer, required } = await unpaid(body);
+    const payload = await stockSvmClient(wallet, m.sol).createPaymentPayload({ ...required, accepts: [offer] });
+    const before = await balances();
+    const res = await present(JSON.stringify({ q: 'another body' }), payload);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(await balances()).toEqual(before);
+  });
+
+  test('the fee payer as transfer authority (its own tokens) is refused', async () => {
+    const body = JSON.stringify({ q: 'feepayer' });
+    const { offer, json } = await unpaid(body);
+    const payload = await handBuiltPayment(
+      { chain: m.sol, feePayer: feePayer.address, authority: createNoopSigner(feePayer.address), payTo: address(offer.payTo), amount: PRICE, memo: json.payment.relay_request_id },
+      offer,
+    );
+    await expectRefused(body, payload, 'PAYMENT_REQUEST_MISMATCH');
+  });
+});
+
+describe('settlement not final by the deadline', () => {
+  test('504 settlement_pending with the transaction; the same payload completes once when final', async () => {
+    const body = JSON.stringify({ q: 'pending' });
+    const { offer, required } = await unpaid(body);
+    const payload = await stockSvmClient(wallet, m.sol).createPaymentPayload({ ...required, accepts: [offer] });
+    const before = await balances();
+    const forwards = m.stub.calls.length;
+    m.sol.setCommitmentMode('confirmed');
+    let transaction: string;
+    try {
+      const res = await present(body, payload);
+      expect(res.status).toBe(504);
+      const pending = b64json<SettleResponse>(res.headers.get('PAYMENT-RESPONSE'));
+      expect(pending).toMatchObject({ success: false, errorReason: 'settlement_pending' });
+      transaction = pending.transaction;
+      expect(m.sol.ledger.find(transaction)).toBeTruthy();
+      expect(m.stub.calls.length).toBe(forwards);
+    } finally {
+      m.sol.setCommitmentMode('finalized');
+    }
+    m.sol.finalize(transaction);
+    const done = await present(body, payload);
+    expect(done.status).toBe(200);
+    expect(b64json<SettleResponse>(done.headers.get('PAYMENT-RESPONSE'))).toMatchObject({ success: true, transaction });
+    expect(before.buyer - (await balances()).buyer).toBe(PRICE);
+    expect(m.stub.calls.length).toBe(forwards + 1);
+    const again = await present(body, payload);
+    expect(again.status).toBe(409);
+    expect(m.stub.calls.length).toBe(forwards + 1);
+  });
+});
+
+test('the native relay-id Solana flow still works on the same instance', async () => {
+  const raw = JSON.stringify({ q: 'native' });
+  const res = await m.call(m.listing.id, raw, m.buyer.key, { origin: 'SOL' });
+  expect(res.status).toBe(402);
+  const route = res.json.payment.routes[0];
+  await payUsdcSolana({ rpc: m.sol.rpc, payer: wallet, mint: m.sol.mint, payToOwner: address(route.pay_to), amountAtomic: PRICE, decimals: 6, reference: address(route.reference) });
+  const done = await m.call(m.listing.id, raw, m.buyer.key, { relay: res.json.payment.relay_request_id });
+  expect(done.status).toBe(200);
+  expect(verifyLedger(m.t.deps.db.sqlite).ok).toBe(true);
+});
