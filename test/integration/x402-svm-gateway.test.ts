@@ -147,6 +147,27 @@ describe('never twice', () => {
   });
 });
 
+describe('one intent, one payment', () => {
+  test('a second, different payload for an intent already paid is refused before broadcast', async () => {
+    const body = JSON.stringify({ q: 'twice' });
+    const { offer, required } = await unpaid(body);
+    const client = stockSvmClient(wallet, m.sol);
+    const first = await client.createPaymentPayload({ ...required, accepts: [offer] });
+    expect((await present(body, first)).status).toBe(200);
+    // What a client that lost the answer would do: sign a new transaction for the same offer.
+    m.sol.ledger.svm.expireBlockhash();
+    const second = await client.createPaymentPayload({ ...required, accepts: [offer] });
+    expect(second.payload['transaction']).not.toBe(first.payload['transaction']);
+    const before = await balances();
+    const forwards = m.stub.calls.length;
+    const res = await present(body, second);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(await balances()).toEqual(before);
+    expect(m.stub.calls.length).toBe(forwards);
+  });
+});
+
 describe('refused, with nothing transferred', () => {
   async function expectRefused(body: string, payload: PaymentPayload, code: string) {
     const before = await balances();
