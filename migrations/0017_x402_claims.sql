@@ -13,6 +13,6 @@ CREATE TABLE `x402_claims` (
 	`updated_at` text NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `x402_claims_intent` ON `x402_claims` (`intent_id`);--> statement-breakpoint
 CREATE INDEX `x402_claims_payload` ON `x402_claims` (`payload_sha256`);--> statement-breakpoint
+CREATE UNIQUE INDEX `x402_claims_live_intent` ON `x402_claims` (`intent_id`) WHERE "x402_claims"."state" != 'failed';--> statement-breakpoint
 CREATE UNIQUE INDEX `x402_claims_payment_id` ON `x402_claims` (`buyer_id`,`payment_id`) WHERE "x402_claims"."payment_id" IS NOT NULL;

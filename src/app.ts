@@ -8,6 +8,7 @@ import { humansModule } from './modules/humans/index.ts';
 import * as Humans from './modules/humans/service.ts';
 import { ledgerModule } from './modules/ledger/index.ts';
 import { gatewayModule } from './modules/gateway/index.ts';
+import { x402Module } from './modules/x402/index.ts';
 import { listingsModule } from './modules/listings/index.ts';
 import { MAX_BODY_LIMIT_BYTES } from './modules/listings/model.ts';
 import { sweepExpiredIntents } from './modules/payments/index.ts';
@@ -81,6 +82,7 @@ export function createApp(deps: AppDeps, runtime: Runtime = createRuntime(deps))
     .use(ledgerModule(modules))
     .use(listingsModule(modules))
     .use(gatewayModule({ ...core, ...payments, auth, metrics }))
+    .use(x402Module(core))
     .use(trustModule(modules))
     // Every background timer of the app: they run while the server listens.
     .use(

@@ -2,6 +2,7 @@ import { watchChanges } from './db/change-watch.ts';
 import * as Gateway from './modules/gateway/service.ts';
 import * as Identity from './modules/identity/service.ts';
 import * as Listings from './modules/listings/service.ts';
+import * as X402 from './modules/x402/service.ts';
 import type { CoreDeps } from './shared/deps.ts';
 import { createRateLimiter } from './shared/rate-limit.ts';
 import { systemResolver } from './shared/upstream/guard.ts';
@@ -40,6 +41,8 @@ export function createRuntime(deps: CoreDeps) {
     setup: { token: null as string | null },
     buyerLimiter: createRateLimiter(config.rate_limit_gateway_per_min, 60_000),
     listingLimiter: createRateLimiter(config.rate_limit_listing_per_min, 60_000),
+    /** x402 settlement of each route that has a settling key (its relayer's nonces live here). */
+    x402: X402.buildSchemes(config),
   };
 }
 

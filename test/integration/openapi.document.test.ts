@@ -126,7 +126,7 @@ test('the gateway is fully described', () => {
   expect(op.requestBody.content).toHaveProperty(['application/json', 'schema']);
   expect(op.requestBody.content['application/json'].example).toEqual({ city: 'Lisbon', units: 'metric' });
   const headers = op.parameters.filter((p: Json) => p.in === 'header').map((p: Json) => p.name);
-  expect(headers).toEqual(['X-Crochet-Relay-Request-Id', 'X-Crochet-Payment-Tx', 'X-Crochet-Origin-Currency']);
+  expect(headers).toEqual(['X-Crochet-Relay-Request-Id', 'X-Crochet-Payment-Tx', 'PAYMENT-SIGNATURE', 'X-Crochet-Origin-Currency']);
   expect(op.responses['200'].content).toHaveProperty(['application/json']);
   expect(op.responses['202'].content['application/json'].schema.$ref).toBe('#/components/schemas/PaymentPending');
   expect(op.responses['402'].content['application/json'].schema.$ref).toBe('#/components/schemas/PaymentRequired');
@@ -142,7 +142,7 @@ test('the gateway is fully described', () => {
   expect(codes['422']).toEqual(['PAYMENT_ROUTE_MINIMUM_NOT_MET']);
   expect(codes['429']).toEqual(['RATE_LIMITED']);
   expect(codes['502']).toEqual(expect.arrayContaining(['UPSTREAM_ERROR', 'UPSTREAM_UNREACHABLE', 'UPSTREAM_INVALID_RESPONSE']));
-  expect(codes['504']).toEqual(['UPSTREAM_TIMEOUT']);
+  expect(codes['504']).toEqual(['PAYMENT_SETTLEMENT_PENDING', 'UPSTREAM_TIMEOUT']);
   // Documentation only: the route itself declares no body schema, so Elysia never parses the bytes it forwards.
   const route = t.app.routes.find((r) => r.method === 'POST' && r.path === '/api/v1/gateway/:listingId')!;
   expect((route.hooks as Json).body).toBeUndefined();

@@ -39,10 +39,10 @@ export type TransferOptions = {
 
 type Artifact = { abi: Abi; bytecode: Hex };
 
-const SOURCE_URL = new URL('../fixtures/TestUSDC.sol', import.meta.url);
+type ContractName = 'TestUSDC' | 'TestUSDC3009';
 const CACHE_DIR = new URL('../.cache/', import.meta.url);
 
-let artifactPromise: Promise<Artifact> | undefined;
+const artifactPromises: Partial<Record<ContractName, Promise<Artifact>>> = {};
 
 /** Deploy a fresh TestUSDC (default name "Test USD Coin", symbol "USDC"). `deployer` pays gas. */
 export async function deployTestToken(args: {
@@ -50,8 +50,11 @@ export async function deployTestToken(args: {
   deployer: AnvilAccount;
   name?: string;
   symbol?: string;
+  /** TestUSDC3009: the same token with EIP-3009 transferWithAuthorization (EIP-712 version "2"), for x402. */
+  contract?: ContractName;
 }): Promise<TestToken> {
-  const artifact = await (artifactPromise ??= loadArtifact());
+  const contract = args.contract ?? 'TestUSDC';
+  const artifact = await (artifactPromises[contract] ??= loadArtifact(contract));
   const publicClient = createPublicClient({ chain: foundry, transport: http(args.rpcUrl) });
   const deployer = walletFor(args.rpcUrl, args.deployer);
   const hash = await deployer.deployContract({
@@ -123,31 +126,31 @@ async function waitMined(client: PublicClient, hash: Hex): Promise<void> {
   await client.waitForTransactionReceipt({ hash, pollingInterval: 50 });
 }
 
-async function loadArtifact(): Promise<Artifact> {
-  const source = await readFile(SOURCE_URL, 'utf8');
+async function loadArtifact(contract: ContractName): Promise<Artifact> {
+  const source = await readFile(new URL(`../fixtures/${contract}.sol`, import.meta.url), 'utf8');
   const key = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const cacheFile = new URL(`TestUSDC.${key}.json`, CACHE_DIR);
+  const cacheFile = new URL(`${contract}.${key}.json`, CACHE_DIR);
   try {
     return JSON.parse(await readFile(cacheFile, 'utf8')) as Artifact;
   } catch {
     // cache miss: compile below
   }
-  const artifact = await compile(source);
+  const artifact = await compile(source, contract);
   await mkdir(CACHE_DIR, { recursive: true });
   // Write then rename, so a concurrent reader never sees half a file.
-  const tmp = new URL(`TestUSDC.${key}.${process.pid}.tmp`, CACHE_DIR);
+  const tmp = new URL(`${contract}.${key}.${process.pid}.tmp`, CACHE_DIR);
   await writeFile(tmp, JSON.stringify(artifact));
   await rename(tmp, cacheFile);
   return artifact;
 }
 
-async function compile(source: string): Promise<Artifact> {
+async function compile(source: string, contract: ContractName): Promise<Artifact> {
   // Dynamic import: solcjs is 9 MB of wasm glue, only worth loading on a cache miss.
   const solc = (await import('solc')).default;
   const compileStandard: (input: string) => string = solc.compile;
   const input = {
     language: 'Solidity',
-    sources: { 'TestUSDC.sol': { content: source } },
+    sources: { [`${contract}.sol`]: { content: source } },
     settings: {
       optimizer: { enabled: true, runs: 200 },
       // Pinned so the bytecode does not depend on solc's default and anvil's hardfork moving apart.
@@ -161,9 +164,9 @@ async function compile(source: string): Promise<Artifact> {
   };
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
   if (errors.length > 0) {
-    throw new Error(`TestUSDC.sol failed to compile:\n${errors.map((e) => e.formattedMessage).join('\n')}`);
+    throw new Error(`${contract}.sol failed to compile:\n${errors.map((e) => e.formattedMessage).join('\n')}`);
   }
-  const contract = output.contracts?.['TestUSDC.sol']?.['TestUSDC'];
-  if (!contract) throw new Error('solc output has no TestUSDC contract');
-  return { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
+  const compiled = output.contracts?.[`${contract}.sol`]?.[contract];
+  if (!compiled) throw new Error(`solc output has no ${contract} contract`);
+  return { abi: compiled.abi, bytecode: `0x${compiled.evm.bytecode.object}` };
 }

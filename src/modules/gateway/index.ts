@@ -44,6 +44,7 @@ export function gatewayModule(deps: GatewayModuleDeps) {
             relayRequestId: request.headers.get('x-crochet-relay-request-id'),
             paymentTx: request.headers.get('x-crochet-payment-tx'),
             originCurrency: request.headers.get('x-crochet-origin-currency'),
+            paymentSignature: request.headers.get('payment-signature'),
             // Any of the signature headers (current, previous, v2): each means another gateway sent this.
             signedByGateway: request.headers.has('x-crochet-signature') || request.headers.has('x-crochet-signature-previous')
               || request.headers.has('x-crochet-signature-v2') || request.headers.has('x-crochet-signature-previous-v2'),
@@ -56,6 +57,7 @@ export function gatewayModule(deps: GatewayModuleDeps) {
         set.status = reply.httpStatus;
         set.headers['content-type'] = 'application/json';
         set.headers['x-crochet-request-id'] = reply.requestId;
+        for (const [name, value] of Object.entries(reply.headers ?? {})) set.headers[name.toLowerCase()] = value;
         return reply.body;
       },
       {

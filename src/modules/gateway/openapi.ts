@@ -7,6 +7,7 @@ import { IdentityErrors } from '../identity/errors.ts';
 import { PaymentErrors } from '../payments/errors.ts';
 import { invalidPaymentTx, PAYMENT_REJECT_CODES, paymentRpcUnavailable } from '../payments/verification-result.ts';
 import { GatewayErrors } from './errors.ts';
+import { X402_REFUSAL_CODES, X402Errors } from '../x402/errors.ts';
 
 // The gateway route takes no `body` schema: it forwards the exact bytes, so Elysia must not parse
 // them. Everything here is documentation only (the `detail` of the route).
@@ -54,6 +55,14 @@ export const paymentPendingSchema = z
 
 const sellerReply = z.unknown().describe("The seller's JSON reply, unchanged.");
 const requestIdHeader = { 'X-Crochet-Request-Id': { description: 'gw_req_… id of this call: look it up in GET /api/v1/gateway-requests/{id}.', schema: { type: 'string' } } };
+const paymentResponseHeader = {
+  'PAYMENT-RESPONSE': { description: 'x402 v2 only (a call paid with PAYMENT-SIGNATURE): standard base64 of the JSON SettleResponse { success, transaction, network, payer } — or on a 504 { success: false, errorReason: "settlement_pending", transaction }.', schema: { type: 'string' } },
+};
+const paymentRequiredHeaders = {
+  ...requestIdHeader,
+  'PAYMENT-REQUIRED': { description: 'x402 v2: standard base64 of the JSON PaymentRequired { x402Version: 2, resource, accepts[] (scheme "exact", one per route that settles x402, in the routes\' order), error? (the x402 reason of a refused payment), extensions }. Absent when no route settles x402.', schema: { type: 'string' } },
+  'Cache-Control': { description: 'no-store when PAYMENT-REQUIRED is present.', schema: { type: 'string' } },
+};
 const json = (schema: z.ZodType, example?: unknown) => ({ 'application/json': { schema, ...(example === undefined ? {} : { example }) } });
 const header = (name: string, description: string, example: string) => ({ name, in: 'header', required: false, description, schema: { type: 'string' }, example });
 
@@ -79,7 +88,7 @@ const paymentExample = {
 /** The gateway route's `detail`: body, headers, every reply and the codes it can answer with. */
 export const gatewayCallDetail = op('callListing', 'Call a listing: the JSON body is forwarded byte for byte to the seller, whose JSON reply comes back', {
   description:
-    "Needs an agent key. Free listings answer with the seller's reply at once. Paid listings answer 402 with a `payment` object first: pay one route on chain, then send the same body byte for byte with X-Crochet-Relay-Request-Id (and X-Crochet-Payment-Tx). 202 means the payment is not final yet. The seller's own 2xx and 4xx replies pass through with their status; its failures become 502/504.",
+    "Needs an agent key. Free listings answer with the seller's reply at once. Paid listings answer 402 with a `payment` object first: pay one route on chain, then send the same body byte for byte with X-Crochet-Relay-Request-Id (and X-Crochet-Payment-Tx). 202 means the payment is not final yet. The seller's own 2xx and 4xx replies pass through with their status; its failures become 502/504. An x402 v2 client pays instead with the PAYMENT-REQUIRED header of the 402: it retries with PAYMENT-SIGNATURE and gets PAYMENT-RESPONSE; a settlement not final in time answers 504 PAYMENT_SETTLEMENT_PENDING (present the same PAYMENT-SIGNATURE again to resume it).",
   security: requires('agentKey'),
   errors: [
     ...errorsOf(GatewayErrors, { except: ['requestNotFound'] }),
@@ -88,6 +97,7 @@ export const gatewayCallDetail = op('callListing', 'Call a listing: the JSON bod
       codes: { rejected: { status: 402, codes: PAYMENT_REJECT_CODES } },
     }),
     errorOf(invalidPaymentTx),
+    ...errorsOf(X402Errors, { codes: { refused: { status: 402, codes: X402_REFUSAL_CODES } } }),
     errorOf(paymentRpcUnavailable),
     ...errorsOf(CommonErrors, { only: ['authRequired', 'apiKeyInvalid', 'apiKeyRevoked', 'rateLimited'] }),
     ...errorsOf(IdentityErrors, { only: ['profileSuspended'] }),
@@ -96,6 +106,7 @@ export const gatewayCallDetail = op('callListing', 'Call a listing: the JSON bod
   parameters: [
     header('X-Crochet-Relay-Request-Id', 'Paid retry: the payment.relay_request_id of the 402 (rly_…).', 'rly_01JT3KA2W9XQ7B5C4D3E2F1G0H'),
     header('X-Crochet-Payment-Tx', 'Paid retry: the transaction that paid (EVM hash, required on EVM; Solana signature, optional).', '0x9f3c…'),
+    header('PAYMENT-SIGNATURE', 'x402 v2 paid retry (instead of the relay id headers): standard base64 of the JSON PaymentPayload your x402 client built from PAYMENT-REQUIRED. Crochet verifies and settles it itself; the same payload is never charged or forwarded twice.', 'eyJ4NDAyVmVyc2lvbiI6Mi…'),
     header('X-Crochet-Origin-Currency', 'Which payment routes to offer first: SOL prefers Solana, EVM offers EVM routes only.', 'SOL'),
   ],
   requestBody: {
@@ -104,9 +115,9 @@ export const gatewayCallDetail = op('callListing', 'Call a listing: the JSON bod
     content: json(z.unknown().describe('Any JSON value the seller accepts.')),
   },
   responses: {
-    200: { description: "The seller's reply (any 2xx status the seller chose).", headers: requestIdHeader, content: json(sellerReply, { temperature_c: 19.5, sky: 'clear' }) },
+    200: { description: "The seller's reply (any 2xx status the seller chose).", headers: { ...requestIdHeader, ...paymentResponseHeader }, content: json(sellerReply, { temperature_c: 19.5, sky: 'clear' }) },
     202: { description: 'Payment seen but not final: retry the same request after retry_after_seconds.', headers: requestIdHeader, content: json(paymentPendingSchema) },
-    402: { description: 'Pay first (or the payment presented does not pay for this call).', headers: requestIdHeader, content: json(paymentRequiredSchema) },
+    402: { description: 'Pay first (or the payment presented does not pay for this call).', headers: paymentRequiredHeaders, content: json(paymentRequiredSchema) },
   },
   // The seller's own 4xx replies pass through with any status and body: said here rather than as a
   // `default` response, which would make a generated client's error type `unknown`.

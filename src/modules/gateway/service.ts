@@ -8,6 +8,7 @@ import type { InstanceAddress } from '../../shared/upstream/self-address.ts';
 import * as Identity from '../identity/service.ts';
 import * as Listings from '../listings/service.ts';
 import * as Payments from '../payments/service.ts';
+import * as X402 from '../x402/service.ts';
 import { judgeJsonBytes } from '../../shared/json-bytes.ts';
 import { sha256Hex } from '../../shared/request-signing.ts';
 import { GatewayErrors } from './errors.ts';
@@ -26,6 +27,8 @@ export {
 } from './outcomes.ts';
 
 export type GatewayDeps = Payments.PaymentsDeps & {
+  /** The x402 scheme of each route that can settle x402 (empty: no x402 offers). */
+  x402: X402.X402Schemes;
   keyCache: Identity.KeyCache;
   targetCache: Listings.TargetCache;
   metrics: Metrics;
@@ -39,7 +42,7 @@ export type GatewayDeps = Payments.PaymentsDeps & {
   upstreamTlsCa?: string;
 };
 
-export type GatewayReply = { httpStatus: number; body: Uint8Array; requestId: string };
+export type GatewayReply = { httpStatus: number; body: Uint8Array; requestId: string; headers?: Record<string, string> };
 
 const MAX_LISTING_ID_LENGTH = 80;
 
@@ -59,6 +62,8 @@ export async function handleGatewayCall(
     relayRequestId: string | null;
     paymentTx: string | null;
     originCurrency: string | null;
+    /** The x402 PAYMENT-SIGNATURE header, when the buyer pays with an x402 client. */
+    paymentSignature?: string | null;
     /** The call carries `X-Crochet-Signature…`: it was forwarded by a gateway (SPEC §4 "No loops"). */
     signedByGateway: boolean;
   },
@@ -145,19 +150,20 @@ type Attempt = { id: string; buyerId: string; sellerId: string | null; listingId
 async function paidCall(
   deps: GatewayDeps,
   attempt: Attempt,
-  call: { bodySha256: string; relayRequestId: string | null; paymentTx: string | null; originCurrency: string | null },
+  call: { bodySha256: string; relayRequestId: string | null; paymentTx: string | null; originCurrency: string | null; paymentSignature?: string | null },
   listing: { listingId: string; sellerId: string; priceMicroUsd: number; timeoutMs: number },
   forward: (relayRequestId: string) => Promise<ForwardResult>,
 ): Promise<GatewayReply> {
   const { bodySha256 } = call;
   const refuse = (error: unknown, relayRequestId: string | null, amountMicroUsd = 0): never => {
     if (!(error instanceof AppError)) throw error;
-    const status: GatewayStatus = error.status === 402 ? 'payment_required' : 'rejected';
+    const status: GatewayStatus = error.status === 402 ? 'payment_required' : error.code === 'PAYMENT_SETTLEMENT_PENDING' ? 'payment_pending' : 'rejected';
     record(deps, attempt, { status, httpStatus: error.status, errorCode: error.code, relayRequestId, amountMicroUsd });
     throw withRequestId(error, attempt.id);
   };
 
-  if (!call.relayRequestId) {
+  /** A new intent and its 402 (JSON `payment` and PAYMENT-REQUIRED); `instead` replaces code and message (an x402 refusal). */
+  const offer = async (instead?: X402.X402Refused): Promise<never> => {
     let created: Awaited<ReturnType<typeof Payments.createIntent>>;
     try {
       created = await Payments.createIntent(deps, {
@@ -167,8 +173,26 @@ async function paidCall(
     } catch (error) {
       return refuse(error, null);
     }
-    return refuse(created.error, created.intent.id, created.intent.amountMicroUsd);
+    const base = instead?.error ?? created.error;
+    const headers = await X402.withPaymentRequired({ ...deps }, base, created.intent, instead?.reason);
+    const error = new AppError(base.status, base.code, base.message, { details: base.details, recovery: base.recovery, extra: created.error.extra, headers });
+    return refuse(error, created.intent.id, created.intent.amountMicroUsd);
+  };
+
+  if (call.paymentSignature && deps.x402.size > 0) {
+    let authorized: X402.X402Authorized;
+    try {
+      authorized = await X402.authorizeX402Call(deps, {
+        header: call.paymentSignature, buyerId: attempt.buyerId, listingId: listing.listingId, bodySha256, timeoutMs: listing.timeoutMs,
+      });
+    } catch (error) {
+      if (error instanceof X402.X402Refused) return offer(error);
+      return refuse(error, null);
+    }
+    return forwardPaid(deps, attempt, authorized.decision, forward, { 'PAYMENT-RESPONSE': authorized.paymentResponse });
   }
+
+  if (!call.relayRequestId) return offer();
 
   // gateway → payments (authorize) → forward → payments (complete) → ledger.
   let decision: Payments.PaidCallDecision;
@@ -179,13 +203,25 @@ async function paidCall(
   } catch (error) {
     return refuse(error, call.relayRequestId.slice(0, 80));
   }
-  const intent = decision.intent;
-  const paid = { relayRequestId: intent.id, amountMicroUsd: intent.amountMicroUsd };
   if (decision.kind === 'pending') {
-    record(deps, attempt, { status: 'payment_pending', httpStatus: 202, ...paid });
+    const intent = decision.intent;
+    record(deps, attempt, { status: 'payment_pending', httpStatus: 202, relayRequestId: intent.id, amountMicroUsd: intent.amountMicroUsd });
     const body = { success: true, data: { status: 'pending', relay_request_id: intent.id, retryable: true, retry_after_seconds: decision.retryAfterSeconds } };
     return { httpStatus: 202, body: new TextEncoder().encode(JSON.stringify(body)), requestId: attempt.id };
   }
+  return forwardPaid(deps, attempt, decision, forward);
+}
+
+/** The lease is held: forward once; a handled call is credited, consumed and recorded together. */
+async function forwardPaid(
+  deps: GatewayDeps,
+  attempt: Attempt,
+  decision: Extract<Payments.PaidCallDecision, { kind: 'forward' }>,
+  forward: (relayRequestId: string) => Promise<ForwardResult>,
+  headers?: Record<string, string>,
+): Promise<GatewayReply> {
+  const intent = decision.intent;
+  const paid = { relayRequestId: intent.id, amountMicroUsd: intent.amountMicroUsd };
   try {
     // On record while it is forwarded (as pending until its outcome replaces it).
     deps.history.writeNow(rowOf(deps, attempt, { status: 'payment_pending', httpStatus: 202, ...paid }));
@@ -201,10 +237,10 @@ async function paidCall(
       });
       // Only when this call's lease lapsed and another completed first: the seller's reply still goes back, credited once.
       if (!credited) deps.logger.warn('paid call completed after its intent was consumed elsewhere; not credited again', { relay_request_id: intent.id, request_id: attempt.id });
-      return { httpStatus: reply.httpStatus, body: reply.body, requestId: attempt.id };
+      return { httpStatus: reply.httpStatus, body: reply.body, requestId: attempt.id, headers };
     }
     // Seller failure: nothing credited, the settled intent stays usable for a retry.
-    return finish(deps, attempt, result, paid);
+    return finish(deps, attempt, result, paid, headers);
   } finally {
     decision.release();
   }
@@ -236,11 +272,11 @@ function outcomeOf(result: ForwardResult, paid?: { relayRequestId: string; amoun
   };
 }
 
-function finish(deps: GatewayDeps, attempt: Attempt, result: ForwardResult, paid?: { relayRequestId: string; amountMicroUsd: number }): GatewayReply {
+function finish(deps: GatewayDeps, attempt: Attempt, result: ForwardResult, paid?: { relayRequestId: string; amountMicroUsd: number }, headers?: Record<string, string>): GatewayReply {
   const reply = result.reply;
   record(deps, attempt, outcomeOf(result, paid));
-  if (reply.kind === 'error') throw withRequestId(reply.error, attempt.id);
-  return { httpStatus: reply.httpStatus, body: reply.body, requestId: attempt.id };
+  if (reply.kind === 'error') throw withRequestId(reply.error, attempt.id, headers);
+  return { httpStatus: reply.httpStatus, body: reply.body, requestId: attempt.id, headers };
 }
 
 function record(deps: GatewayDeps, attempt: Attempt, outcome: Outcome): void {
@@ -268,11 +304,11 @@ function rowOf(deps: GatewayDeps, a: Attempt, o: Outcome): GatewayRequestRow {
   };
 }
 
-const withRequestId = (error: AppError, requestId: string) =>
+const withRequestId = (error: AppError, requestId: string, headers?: Record<string, string>) =>
   new AppError(error.status, error.code, error.message, {
     details: error.details,
     recovery: error.recovery,
     extra: error.extra,
-    headers: { ...error.headers, 'X-Crochet-Request-Id': requestId },
+    headers: { ...error.headers, ...headers, 'X-Crochet-Request-Id': requestId },
   });
 

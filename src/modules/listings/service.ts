@@ -234,3 +234,29 @@ export function retireCategory(deps: CoreDeps, slug: string) {
   deps.db.db.delete(categories).where(eq(categories.id, row.id)).run();
   return { id: row.id, slug: row.slug, name: row.name, retired: true as const };
 }
+
+/** An active paid listing as x402 discovery lists it. */
+export type PaidListingRef = { id: string; slug: string; name: string; description: string; category: string; tags: string[]; priceMicroUsd: number; ownerProfileId: string; updatedAt: string };
+
+/**
+ * Active paid listings whose endpoint is active and whose owner is not suspended (what a buyer
+ * can pay for now), newest change first, paginated by offset (x402 Bazaar discovery).
+ */
+export function listPaidListings(deps: CoreDeps, q: { limit: number; offset: number }): { items: PaidListingRef[]; total: number } {
+  const where = `l.status = 'active' AND l.pricing_model != 'free'
+    AND EXISTS (SELECT 1 FROM listing_gateway_endpoints e WHERE e.listing_id = l.id AND e.status = 'active')
+    AND NOT EXISTS (SELECT 1 FROM profiles o WHERE o.id = l.owner_profile_id AND o.status = 'suspended')`;
+  const { sqlite } = deps.db;
+  const total = sqlite.query<{ n: number }, []>(`SELECT COUNT(*) AS n FROM listings l WHERE ${where}`).get()?.n ?? 0;
+  const rows = sqlite
+    .query<{ id: string; slug: string; name: string; description: string; category: string; tags: string; price_micro_usd: number; owner_profile_id: string; updated_at: string }, [number, number]>(
+      `SELECT l.id, l.slug, l.name, l.description, c.slug AS category, l.tags, l.price_micro_usd, l.owner_profile_id, l.updated_at
+         FROM listings l JOIN categories c ON c.id = l.category_id
+        WHERE ${where} ORDER BY l.updated_at DESC, l.seq DESC LIMIT ? OFFSET ?`,
+    )
+    .all(q.limit, q.offset);
+  return {
+    total,
+    items: rows.map((r) => ({ id: r.id, slug: r.slug, name: r.name, description: r.description, category: r.category, tags: JSON.parse(r.tags) as string[], priceMicroUsd: r.price_micro_usd, ownerProfileId: r.owner_profile_id, updatedAt: r.updated_at })),
+  };
+}

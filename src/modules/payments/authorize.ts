@@ -5,7 +5,7 @@
 import { AppError } from '../../shared/app-error.ts';
 import { randomHex } from '../../shared/ids.ts';
 import { MAX_UPSTREAM_TIMEOUT_MS } from '../listings/service.ts';
-import { apply, type CompletedCall, type LeaseClaim, refusalOf, stepOf } from './apply.ts';
+import { apply, type CompletedCall, type LeaseClaim, refusalOf, stepOf, type VerifiedTransfer } from './apply.ts';
 import type { PaymentsDeps, RoutedVerification } from './deps.ts';
 import { PaymentCodes, PaymentErrors } from './errors.ts';
 import { getIntent } from './intent-store.ts';
@@ -79,6 +79,31 @@ export async function authorizePaidCall(deps: PaymentsDeps, args: PaidCallArgs):
   }
   const late = pay?.kind === 'move' && pay.to === 'refund_due';
   throw withExtraPaymentNote(refusalError(refusal.code, current, verification, late), extra);
+}
+
+/**
+ * An x402 payment settled by Crochet itself (src/modules/x402): the same intent checks, then the
+ * verified transfer (null when the intent already holds it) is recorded and the forwarding lease
+ * taken in one transaction, exactly as a native retry would. No chain access: synchronous.
+ */
+export function authorizeSettledPayment(
+  deps: PaymentsDeps,
+  args: Omit<PaidCallArgs, 'paymentTx'> & { transfer: VerifiedTransfer | null },
+): Extract<PaidCallDecision, { kind: 'forward' }> {
+  const intent = getIntent(deps, args.relayRequestId);
+  if (!intent || intent.buyerId !== args.buyerId) throw PaymentErrors.intentNotFound();
+  if (intent.listingId !== args.listingId || intent.bodySha256 !== args.bodySha256) {
+    throw intent.status === 'consumed' ? PaymentErrors.intentConsumed() : PaymentErrors.requestMismatch();
+  }
+  const claim: LeaseClaim = { leaseId: randomHex(12), until: new Date(deps.clock.now().getTime() + (args.timeoutMs ?? MAX_UPSTREAM_TIMEOUT_MS) + FORWARD_LEASE_MARGIN_MS).toISOString() };
+  const result = args.transfer
+    ? apply(deps, intent.id, { type: 'payment', transfer: args.transfer, thenClaim: claim })
+    : apply(deps, intent.id, { type: 'claim', claim });
+  const current = result.intent ?? intent;
+  const refusal = refusalOf(result);
+  if (!refusal) return forwarding(deps, current, claim.leaseId) as Extract<PaidCallDecision, { kind: 'forward' }>;
+  const pay = stepOf(result, 'pay*')?.transition;
+  throw refusalError(refusal.code, current, null, pay?.kind === 'move' && pay.to === 'refund_due');
 }
 
 /** What the buyer is told for a refusal of the table. */

@@ -11,8 +11,11 @@ import { PaymentErrors } from './errors.ts';
 import { buildOfferedRoutes, paymentObject } from './offer.ts';
 import { paidResponses, type PaymentIntent, paymentIntents } from './schema.ts';
 
-export { authorizePaidCall, completePaidCall, FORWARD_LEASE_MARGIN_MS, type PaidCallDecision } from './authorize.ts';
+export { authorizePaidCall, authorizeSettledPayment, completePaidCall, FORWARD_LEASE_MARGIN_MS, type PaidCallDecision } from './authorize.ts';
 export type { PaymentsDeps } from './deps.ts';
+export type { VerifiedTransfer } from './apply.ts';
+export { getIntent } from './intent-store.ts';
+export { isEvm, toAtomic, verifierKey as routeKey } from './offer.ts';
 export { PaymentCodes } from './errors.ts';
 export { buildVerifiers, type ChainVerifiers, verifierKey } from './offer.ts';
 export { payerAddressesOf } from './payers.ts';

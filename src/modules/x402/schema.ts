@@ -31,8 +31,9 @@ export const x402Claims = sqliteTable(
     updatedAt: text('updated_at').notNull(),
   },
   (t) => [
-    index('x402_claims_intent').on(t.intentId),
     index('x402_claims_payload').on(t.payloadSha256),
+    // One live claim per intent: a second authorization for an intent already being paid is never sent.
+    uniqueIndex('x402_claims_live_intent').on(t.intentId).where(sql`${t.state} != 'failed'`),
     uniqueIndex('x402_claims_payment_id').on(t.buyerId, t.paymentId).where(sql`${t.paymentId} IS NOT NULL`),
   ],
 );
