@@ -83,7 +83,7 @@ beforeAll(async () => {
   // The fee payer holding USDC of its own is what makes the authority attack worth trying.
   await chain.mintTo(feePayer.address, 10_000_000n);
   config = loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([routeConfig(chain.network)]), CROCHET_X402_SOLANA_FEE_PAYER: feePayer.secret } });
-  const made = (await createSolanaSchemeFactory(config))(config.payment_routes[0]!);
+  const made = createSolanaSchemeFactory(config)(config.payment_routes[0]!);
   if (!made) throw new Error('expected a Solana scheme');
   scheme = made;
 });
@@ -104,12 +104,12 @@ describe('offers', () => {
 
   test('no fee payer key, or x402 off for the route → no scheme; a private cluster → no offer', async () => {
     const noKey = loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([routeConfig(chain.network)]) } });
-    expect((await createSolanaSchemeFactory(noKey))(noKey.payment_routes[0]!)).toBeNull();
+    expect(createSolanaSchemeFactory(noKey)(noKey.payment_routes[0]!)).toBeNull();
     const off = loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([routeConfig(chain.network, { x402: false })]), CROCHET_X402_SOLANA_FEE_PAYER: feePayer.secret } });
-    expect((await createSolanaSchemeFactory(off))(off.payment_routes[0]!)).toBeNull();
+    expect(createSolanaSchemeFactory(off)(off.payment_routes[0]!)).toBeNull();
     const privateNet = `solana:${PRIVATE_CLUSTER_GENESIS_HASH.slice(0, 32)}`;
     const priv = loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([routeConfig(privateNet)]), CROCHET_X402_SOLANA_FEE_PAYER: feePayer.secret } });
-    expect((await createSolanaSchemeFactory(priv))(priv.payment_routes[0]!)?.canOffer()).toBe(false);
+    expect(createSolanaSchemeFactory(priv)(priv.payment_routes[0]!)?.canOffer()).toBe(false);
   });
 
   test('the fee payer balance is reported in SOL, low under the threshold', async () => {
@@ -119,7 +119,7 @@ describe('offers', () => {
     const poor = await newFeePayerSecret();
     chain.ledger.fund(poor.address, LOW_FEE_PAYER_LAMPORTS - 1n);
     const c = loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([routeConfig(chain.network)]), CROCHET_X402_SOLANA_FEE_PAYER: poor.secret } });
-    expect(await (await createSolanaSchemeFactory(c))(c.payment_routes[0]!)!.gasBalance()).toMatchObject({ low: true, balance: LOW_FEE_PAYER_LAMPORTS - 1n });
+    expect(await createSolanaSchemeFactory(c)(c.payment_routes[0]!)!.gasBalance()).toMatchObject({ low: true, balance: LOW_FEE_PAYER_LAMPORTS - 1n });
   });
 });
 

@@ -11,7 +11,7 @@ import type { PaymentPayload, PaymentRequirements } from '@x402/core/types';
 import { MEMO_PROGRAM_ADDRESS, SOLANA_DEVNET_CAIP2 } from '@x402/svm';
 import { ExactSvmScheme as ExactSvmClient } from '@x402/svm/exact/client';
 import { ExactSvmScheme as ExactSvmFacilitator } from '@x402/svm/exact/facilitator';
-import { createSvmFeePayer, type SvmFeePayer } from '../../src/modules/x402/svm/fee-payer.ts';
+import { createSvmFeePayer, loadedKey, type SvmFeePayer } from '../../src/modules/x402/svm/fee-payer.ts';
 import { startSolanaRpc, type SolanaTestChain } from '../support/solana-rpc.ts';
 
 /**
@@ -37,7 +37,7 @@ beforeAll(async () => {
   await chain.mintTo(seller.address, 0n); // the seller's token account exists
   feePayerKey = await generateKeyPairSigner();
   chain.ledger.fund(feePayerKey.address, 1_000_000_000n);
-  feePayer = createSvmFeePayer(feePayerKey, [{ network: chain.network, rpcUrl: chain.rpcUrl, commitment: 'finalized' }]);
+  feePayer = createSvmFeePayer(loadedKey(feePayerKey), [{ network: chain.network, rpcUrl: chain.rpcUrl, commitment: 'finalized' }]);
   const facilitator = new ExactSvmFacilitator(feePayer);
 
   const requirements = (): PaymentRequirements => ({

@@ -6,6 +6,7 @@ import * as Payments from '../payments/service.ts';
 import type { PaymentIntent } from '../payments/schema.ts';
 import { encodePaymentRequired } from './codec.ts';
 import { createEvmScheme } from './evm-scheme.ts';
+import { createSolanaSchemeFactory } from './svm/scheme.ts';
 import { paymentRequiredFor, type X402Deps } from './offers.ts';
 import type { X402SchemeFactory, X402Schemes } from './scheme.ts';
 
@@ -17,7 +18,7 @@ export type { GasBalance, X402Scheme, X402Schemes } from './scheme.ts';
 
 /** The scheme factories of every chain family, given the config (its settling keys). */
 export function schemeFactories(config: Config): X402SchemeFactory[] {
-  return [(route) => createEvmScheme(config, route)];
+  return [(route) => createEvmScheme(config, route), createSolanaSchemeFactory(config)];
 }
 
 /** One scheme per configured route that can settle x402 (a family without a key has none). */

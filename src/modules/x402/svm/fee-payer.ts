@@ -1,5 +1,8 @@
 import {
+  address,
   createKeyPairSignerFromBytes,
+  getBase58Decoder,
+  type Address,
   createSolanaRpc,
   getBase64EncodedWireTransaction,
   type Base64EncodedWireTransaction,
@@ -27,7 +30,7 @@ export type ConfirmOutcome =
   | { status: 'pending' };
 
 export type SvmFeePayer = FacilitatorSvmSigner & {
-  readonly address: KeyPairSigner['address'];
+  readonly address: Address;
   /** Poll until `signature` reaches the route's commitment, fails, or `deadlineMs` (epoch ms) passes. */
   waitForCommitment(signature: string, network: string, deadlineMs: number): Promise<ConfirmOutcome>;
   /** The fee payer's lamports on `network` (for the start log and `/metrics`). */
@@ -56,7 +59,26 @@ export async function feePayerFromSecret(secret: Uint8Array): Promise<KeyPairSig
   }
 }
 
-export function createSvmFeePayer(keypair: KeyPairSigner, routes: readonly SvmFeePayerRoute[]): SvmFeePayer {
+/**
+ * The fee payer's address is known at once (the public half of the secret); its key pair is
+ * imported (WebCrypto, async) on first use by `load`, so schemes can be built synchronously.
+ */
+export type FeePayerKey = { address: Address; load(): Promise<KeyPairSigner> };
+
+/** A key already imported (tests). */
+export const loadedKey = (keypair: KeyPairSigner): FeePayerKey => ({ address: keypair.address, load: async () => keypair });
+
+/** The key of `CROCHET_X402_SOLANA_FEE_PAYER`, imported once on first use. */
+export function feePayerKeyFromSecret(secret: Uint8Array): FeePayerKey {
+  if (secret.length !== 64) throw new Error(`CROCHET_X402_SOLANA_FEE_PAYER: expected 64 bytes, got ${secret.length}`);
+  let loading: Promise<KeyPairSigner> | null = null;
+  return {
+    address: address(getBase58Decoder().decode(secret.subarray(32))),
+    load: () => (loading ??= feePayerFromSecret(secret)),
+  };
+}
+
+export function createSvmFeePayer(key: FeePayerKey, routes: readonly SvmFeePayerRoute[]): SvmFeePayer {
   const byNetwork = new Map(routes.map((route) => [route.network, { route, rpc: createSolanaRpc(route.rpcUrl) }]));
   const routeFor = (network: string): { route: SvmFeePayerRoute; rpc: Rpc<SolanaRpcApi> } => {
     const found = byNetwork.get(network);
@@ -81,10 +103,11 @@ export function createSvmFeePayer(keypair: KeyPairSigner, routes: readonly SvmFe
   };
 
   return {
-    address: keypair.address,
-    getAddresses: () => [keypair.address],
+    address: key.address,
+    getAddresses: () => [key.address],
     async signTransaction(transaction, feePayer) {
-      if (feePayer !== keypair.address) throw new Error(`not this server's fee payer: ${feePayer}`);
+      if (feePayer !== key.address) throw new Error(`not this server's fee payer: ${feePayer}`);
+      const keypair = await key.load();
       const tx = decodeTransactionFromPayload({ transaction });
       const [signatures] = await keypair.signMessages([{ content: new Uint8Array(tx.messageBytes), signatures: {} }]);
       return getBase64EncodedWireTransaction({ ...tx, signatures: { ...tx.signatures, ...signatures } });
@@ -118,7 +141,7 @@ export function createSvmFeePayer(keypair: KeyPairSigner, routes: readonly SvmFe
     waitForCommitment,
     async balance(network) {
       const { rpc } = routeFor(network);
-      const { value } = await rpc.getBalance(keypair.address, { commitment: 'confirmed' }).send();
+      const { value } = await rpc.getBalance(key.address, { commitment: 'confirmed' }).send();
       return value;
     },
   };

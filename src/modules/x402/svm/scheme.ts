@@ -6,7 +6,6 @@ import {
   getTransactionDecoder,
   isAddress,
   type Address,
-  type KeyPairSigner,
   type Signature,
   type Transaction,
 } from '@solana/kit';
@@ -30,7 +29,7 @@ import type {
   X402Scheme,
   X402SchemeFactory,
 } from '../scheme.ts';
-import { createSvmFeePayer, feePayerFromSecret, type SvmFeePayer } from './fee-payer.ts';
+import { createSvmFeePayer, feePayerKeyFromSecret, type FeePayerKey, type SvmFeePayer } from './fee-payer.ts';
 import { inspectPayment, type PaymentExpectation } from './inspect.ts';
 
 /**
@@ -73,16 +72,16 @@ type SolanaRouteSettings = { network: string; rpcUrl: string; asset: string; dec
 
 /**
  * The Solana scheme factory of this server: null for every route when no fee payer is configured,
- * for EVM routes, and for Solana routes with `x402: false`. Async because the key is imported
- * (WebCrypto) once, here. Example: `const solana = await createSolanaSchemeFactory(config)`.
+ * for EVM routes, and for Solana routes with `x402: false`. One fee payer serves every Solana
+ * route; its key is imported on first use. Example: `createSolanaSchemeFactory(config)(route)`.
  */
-export async function createSolanaSchemeFactory(config: Config): Promise<X402SchemeFactory> {
+export function createSolanaSchemeFactory(config: Config): X402SchemeFactory {
   const secret = config.x402_solana_fee_payer;
   if (!secret) return () => null;
-  const keypair = await feePayerFromSecret(secret);
-  const routes = config.payment_routes.filter((r) => r.network.startsWith('solana:') && r.x402 !== false).map(settingsOf);
-  const feePayer = createSvmFeePayer(keypair, routes);
-  return (route) => (route.network.startsWith('solana:') && route.x402 !== false ? new SolanaExactScheme(settingsOf(route), feePayer, keypair) : null);
+  const key = feePayerKeyFromSecret(secret);
+  const isSolana = (r: PaymentRouteConfig) => r.network.startsWith('solana:') && r.x402 !== false;
+  const feePayer = createSvmFeePayer(key, config.payment_routes.filter(isSolana).map(settingsOf));
+  return (route) => (isSolana(route) ? new SolanaExactScheme(settingsOf(route), feePayer, key) : null);
 }
 
 function settingsOf(route: PaymentRouteConfig): SolanaRouteSettings {
@@ -101,11 +100,11 @@ export class SolanaExactScheme implements X402Scheme {
   constructor(
     private readonly route: SolanaRouteSettings,
     private readonly feePayer: SvmFeePayer,
-    keypair: KeyPairSigner,
+    private readonly key: FeePayerKey,
   ) {
     this.network = route.network;
     this.asset = route.asset;
-    this.settlerAddress = keypair.address;
+    this.settlerAddress = key.address;
     this.rpc = createSolanaRpc(route.rpcUrl);
     this.facilitator = new ExactSvmFacilitator(feePayer, undefined, {
       maxComputeUnits: MAX_COMPUTE_UNITS,
@@ -172,6 +171,8 @@ export class SolanaExactScheme implements X402Scheme {
   }
 
   async gasBalance(): Promise<GasBalance> {
+    // Imports the key (once): a secret whose halves do not match fails here, at start, not on a payment.
+    await this.key.load();
     const balance = await this.feePayer.balance(this.network);
     return { family: 'solana', network: this.network, address: this.settlerAddress, balance, decimals: 9, symbol: 'SOL', low: balance < LOW_FEE_PAYER_LAMPORTS };
   }
