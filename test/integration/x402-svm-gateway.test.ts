@@ -5,7 +5,12 @@ import { address, createNoopSigner, type KeyPairSigner } from '@solana/kit';
 import { wrapFetchWithPayment } from '@x402/fetch';
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from '@x402/core/types';
 import { SOLANA_DEVNET_CAIP2 } from '@x402/svm';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { verifyLedger } from '../../src/modules/ledger/service.ts';
+import { masterKeyToBase64 } from '../../src/modules/vault/envelope.ts';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
 import { payUsdcSolana } from '../support/solana-pay.ts';
 import { allowSlowSetup } from '../support/timeouts.ts';
@@ -14,6 +19,7 @@ import { handBuiltPayment, newFeePayerSecret, stockSvmClient } from '../support/
 allowSlowSetup();
 
 let m: PaidMarket;
+let other: ServeProcess | null = null;
 let wallet: KeyPairSigner;
 let feePayer: Awaited<ReturnType<typeof newFeePayerSecret>>;
 const PRICE = 250_000n; // the listing's 0.25 USD in 6-decimal atomic units
@@ -30,7 +36,10 @@ beforeAll(async () => {
   await m.sol.mintTo(m.treasury.solana, 0n); // the seller side's token account exists
   wallet = await m.sol.createFundedWallet(100_000_000n);
 });
-afterAll(() => m.stop());
+afterAll(async () => {
+  await other?.stop();
+  await m.stop();
+});
 
 const url = () => `http://127.0.0.1:${m.t.app.server?.port}/api/v1/gateway/${m.listing.id}`;
 const headers = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${m.buyer.key}`, 'content-type': 'application/json', 'x-crochet-origin-currency': 'SOL', ...extra });
@@ -145,6 +154,33 @@ describe('never twice', () => {
     expect(before.buyer - (await balances()).buyer).toBe(PRICE);
     expect(m.stub.calls.length).toBe(forwards + 1);
   });
+});
+
+test('one payload on two serve processes over the same data folder: one transfer, one forward, 4xx on the other', async () => {
+  other = await startServeProcess(m.t.dir, join(mkdtempSync(join(tmpdir(), 'crochet-x402-svm-log-')), 'serve.log'), {
+    CROCHET_ALLOW_PRIVATE_UPSTREAMS: '1',
+    CROCHET_PAYMENT_ROUTES: JSON.stringify(m.t.config.payment_routes),
+    CROCHET_FEE_BPS: '250',
+    CROCHET_RATE_LIMIT_GATEWAY_PER_MIN: '0',
+    CROCHET_RATE_LIMIT_LISTING_PER_MIN: '0',
+    CROCHET_X402_SOLANA_FEE_PAYER: feePayer.secret,
+    CROCHET_X402_SETTLE_WAIT_SECONDS: '2',
+    CROCHET_MASTER_KEY: masterKeyToBase64(m.t.masterKey),
+    CROCHET_PUBLIC_URL: m.t.config.public_url ?? '',
+  });
+  const body = JSON.stringify({ q: 'two processes' });
+  const { offer, required } = await unpaid(body);
+  const payload = await stockSvmClient(wallet, m.sol).createPaymentPayload({ ...required, accepts: [offer] });
+  const before = await balances();
+  const forwards = m.stub.calls.length;
+  const elsewhere = (base: string) => fetch(`${base}/api/v1/gateway/${m.listing.id}`, { method: 'POST', headers: headers({ 'PAYMENT-SIGNATURE': encode(payload) }), body });
+  const [here, there] = await Promise.all([present(body, payload), elsewhere(other.baseUrl)]);
+  expect([here.status, there.status].sort()).toEqual([200, 409]);
+  const later = await elsewhere(other.baseUrl);
+  expect(later.status).toBe(409);
+  expect(((await later.json()) as { error: { code: string } }).error.code).toBe('PAYMENT_ALREADY_USED');
+  expect(before.buyer - (await balances()).buyer).toBe(PRICE);
+  expect(m.stub.calls.length).toBe(forwards + 1);
 });
 
 describe('one intent, one payment', () => {
