@@ -9,6 +9,7 @@ import * as Humans from './modules/humans/service.ts';
 import { ledgerModule } from './modules/ledger/index.ts';
 import { gatewayModule } from './modules/gateway/index.ts';
 import { x402Module } from './modules/x402/index.ts';
+import * as X402 from './modules/x402/service.ts';
 import { listingsModule } from './modules/listings/index.ts';
 import { MAX_BODY_LIMIT_BYTES } from './modules/listings/model.ts';
 import { sweepExpiredIntents } from './modules/payments/index.ts';
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps, runtime: Runtime = createRuntime(deps))
   const resolveSession = (cookie: string | null) => Humans.resolveSession(core, cookie);
   const auth = authPlugin({ ...runtime, authenticate: (header) => Identity.authenticate(core, header), resolveSession });
   const metrics = createMetrics();
+  X402.registerBalanceGauge(metrics, runtime.x402Balances);
   const modules = { ...core, auth };
   // One set of chain verifiers, shared by the gateway and the sweep (forwarding leases are in the database).
   const payments: Payments.PaymentsDeps = { ...deps, verifiers: Payments.buildVerifiers(config.payment_routes), verifying: new Map(), feeBps: () => Settings.effectiveFeeBps(deps) };
@@ -89,6 +91,7 @@ export function createApp(deps: AppDeps, runtime: Runtime = createRuntime(deps))
       schedulePlugin(deps.logger, [
         { name: 'payment sweep', everyMs: config.sweep_interval_seconds * 1000, run: (keepGoing) => sweepExpiredIntents(payments, keepGoing) },
         { name: 'score recompute', everyMs: Trust.RECOMPUTE_INTERVAL_MS, run: () => recomputeScoresExclusively(core) },
+        { name: 'x402 settler balances', everyMs: X402.BALANCE_REFRESH_MS, run: () => X402.refreshSettlerBalances(runtime.x402, runtime.x402Balances, deps.logger) },
       ]),
     );
   self = app;

@@ -43,6 +43,8 @@ export function createRuntime(deps: CoreDeps) {
     listingLimiter: createRateLimiter(config.rate_limit_listing_per_min, 60_000),
     /** x402 settlement of each route that has a settling key (its relayer's nonces live here). */
     x402: X402.buildSchemes(config),
+    /** The settling keys' last balances, for /metrics. */
+    x402Balances: new Map() as X402.SettlerBalances,
   };
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPublicClient, http, type PublicClient } from 'viem';
+import * as X402 from './modules/x402/service.ts';
 import { createApp } from './app.ts';
 import * as Admin from './modules/admin/service.ts';
 import * as Listings from './modules/listings/service.ts';
@@ -75,6 +76,8 @@ export function startServer(config: Config, logger: Logger = createLogger(config
   });
   const server = app.server;
   if (!server) throw new Error('server did not start');
+  // Each settling key's address (never the key) and a warning when its gas is low.
+  void X402.refreshSettlerBalances(runtime.x402, runtime.x402Balances, logger, true);
   logger.info('listening', { url: `http://${config.host}:${server.port}`, public_url: config.public_url, data_dir: config.data_dir, mode: config.mode });
   // First run: the operator creates the first admin through this URL (SPEC §2 Operator).
   const setupUrl = Admin.openSetup({ ...deps, ...runtime });

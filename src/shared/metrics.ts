@@ -4,10 +4,12 @@
  */
 export type Metrics = {
   inc(name: string, labels?: Record<string, string | number>, by?: number): void;
-  /** Gauges read at scrape time (database status, uptime…). */
-  gauge(name: string, help: string, read: () => number): void;
+  /** Gauges read at scrape time (database status, uptime…); a list gives one labelled series each. */
+  gauge(name: string, help: string, read: () => number | readonly GaugeSample[]): void;
   render(): string;
 };
+
+export type GaugeSample = { labels: Record<string, string>; value: number };
 
 const HELP: Record<string, string> = {
   crochet_http_requests_total: 'HTTP requests answered, by method and status class.',
@@ -19,7 +21,7 @@ const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').repl
 
 export function createMetrics(): Metrics {
   const counters = new Map<string, Map<string, number>>();
-  const gauges: { name: string; help: string; read: () => number }[] = [];
+  const gauges: { name: string; help: string; read: () => number | readonly GaugeSample[] }[] = [];
   return {
     inc(name, labels = {}, by = 1) {
       // Runs on every request: a plain loop, and escaping only when a value needs it.
@@ -41,7 +43,12 @@ export function createMetrics(): Metrics {
         out.push(`# HELP ${name} ${HELP[name] ?? name}`, `# TYPE ${name} counter`);
         for (const [key, value] of series) out.push(`${name}${key ? `{${key}}` : ''} ${value}`);
       }
-      for (const g of gauges) out.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`, `${g.name} ${g.read()}`);
+      for (const g of gauges) {
+        const value = g.read();
+        out.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);
+        if (typeof value === 'number') out.push(`${g.name} ${value}`);
+        else for (const s of value) out.push(`${g.name}{${Object.entries(s.labels).map(([k, v]) => `${k}="${escape(v)}"`).join(',')}} ${s.value}`);
+      }
       return out.join('\n') + '\n';
     },
   };

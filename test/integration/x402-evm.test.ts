@@ -148,3 +148,34 @@ test('the payment-identifier extension is an idempotency key: a re-signed paymen
   expect(m.forwards()).toBe(forwardsBefore + 1);
   expect(verifyLedger(m.t.deps.db.sqlite).ok).toBe(true);
 });
+
+test('settling keys: the address is logged, never the key; a low gas balance is warned about; /metrics shows the balances', async () => {
+  const { loadConfig } = await import('../../src/config.ts');
+  const { memoryLogger } = await import('../../src/shared/logger.ts');
+  const X402 = await import('../../src/modules/x402/service.ts');
+  const { generatePrivateKey, privateKeyToAccount } = await import('viem/accounts');
+  // A relayer key with no ETH at all.
+  const emptyKey = generatePrivateKey();
+  const config = loadConfig({ env: { ...m.env, CROCHET_X402_EVM_RELAYER_KEY: emptyKey, CROCHET_DATA_DIR: m.t.dir } });
+  const logger = memoryLogger('info');
+  await X402.refreshSettlerBalances(X402.buildSchemes(config), new Map(), logger, true);
+  const log = logger.lines.join('\n');
+  const address = privateKeyToAccount(emptyKey).address;
+  expect(log).toContain(address);
+  expect(log).toMatch(/low on gas/);
+  expect(log).not.toContain(emptyKey.slice(2));
+
+  // The funded relayer of the running app: in /metrics once read.
+  await X402.refreshSettlerBalances(m.t.runtime.x402, m.t.runtime.x402Balances, m.t.logger);
+  const metrics = await m.t.call('GET', '/metrics');
+  const line = metrics.text.split('\n').find((l) => l.startsWith('crochet_x402_settler_balance{'));
+  expect(line).toContain(`address="${m.relayer.address}"`);
+  expect(Number(line!.split(' ').at(-1))).toBeGreaterThan(1);
+  expect(m.t.logger.lines.join('\n')).not.toContain(m.relayer.privateKey.slice(2));
+});
+
+test('the agent skill tells an x402-capable agent it can pay with its own client', async () => {
+  const skill = await m.t.call('GET', '/SKILL.md');
+  expect(skill.text).toContain('PAYMENT-SIGNATURE');
+  expect(skill.text).toContain('x402');
+});

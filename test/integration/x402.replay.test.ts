@@ -17,11 +17,13 @@ allowSlowSetup();
 
 let m: X402Market;
 let other: ServeProcess;
+const logFile = join(mkdtempSync(join(tmpdir(), 'crochet-x402-log-')), 'serve.log');
 beforeAll(async () => {
   m = await startX402Market();
   // A second `crochet serve` on the same data folder and master key.
-  other = await startServeProcess(m.t.dir, join(mkdtempSync(join(tmpdir(), 'crochet-x402-log-')), 'serve.log'), {
+  other = await startServeProcess(m.t.dir, logFile, {
     ...m.env,
+    CROCHET_LOG_LEVEL: 'info',
     CROCHET_MASTER_KEY: masterKeyToBase64(m.t.masterKey),
     CROCHET_PUBLIC_URL: m.t.config.public_url,
   });
@@ -29,6 +31,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await other?.stop();
   await m.stop();
+});
+
+test('the second process logs its relayer\'s address, never its key', async () => {
+  const log = await Bun.file(logFile).text();
+  expect(log).toContain(m.relayer.address);
+  expect(log).toContain('x402 settling key');
+  expect(log.toLowerCase()).not.toContain(m.relayer.privateKey.slice(2).toLowerCase());
+  expect((await Bun.file(`${logFile}.err`).text()).toLowerCase()).not.toContain(m.relayer.privateKey.slice(2).toLowerCase());
 });
 
 const decode = <T>(header: string | null): T => JSON.parse(Buffer.from(header ?? '', 'base64').toString('utf8')) as T;
@@ -87,6 +97,28 @@ test('one payload on two serve processes over the same data folder: one transfer
   const after = await snapshot();
   expect(after.buyer).toBe(before.buyer - 250_000n);
   expect(after.forwards).toBe(before.forwards + 1);
+});
+
+test('after a seller failure the same payload forwards again at no charge, and completes once', async () => {
+  const body = { sellerFails: true };
+  const signature = await m.signedPayment(m.buyer.account, m.buyer.key, body);
+  const before = await snapshot();
+  m.setSellerFails(true);
+  let failed: Awaited<ReturnType<typeof present>>;
+  try {
+    failed = await present(signature, body);
+  } finally {
+    m.setSellerFails(false);
+  }
+  expect(failed.status).toBe(502);
+  expect(decodePaymentResponseHeader(failed.headers.get('payment-response') ?? '').success).toBe(true);
+  const retried = await present(signature, body);
+  expect(retried.status).toBe(200);
+  expect((await present(signature, body)).status).toBe(409);
+  const after = await snapshot();
+  expect(after.buyer).toBe(before.buyer - 250_000n);
+  expect(after.forwards).toBe(before.forwards + 2);
+  expect(verifyLedger(m.t.deps.db.sqlite).ok).toBe(true);
 });
 
 /** A refusal: 402 with a fresh PAYMENT-REQUIRED naming x402's reason and Crochet's code; nothing moved. */

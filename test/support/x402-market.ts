@@ -34,9 +34,13 @@ export async function startX402Market(opts: { env?: Record<string, string> } = {
   };
   const t: TestContext = await createTestApp(env);
   const base = t.listen();
+  let sellerFails = false;
   const stub = startSellerStub({
     now: () => t.clock.now(),
-    routes: { '/paid': (c) => Response.json({ answer: 42, echo: JSON.parse(new TextDecoder().decode(c.body)) as unknown, verified: c.kit.ok }) },
+    routes: {
+      '/paid': (c) =>
+        sellerFails ? Response.json({ error: 'down' }, { status: 500 }) : Response.json({ answer: 42, echo: JSON.parse(new TextDecoder().decode(c.body)) as unknown, verified: c.kit.ok }),
+    },
   });
   const seller = await registerAgent(t.call, evmWallet(), 'x402 Seller');
   const buyer = await registerAgent(t.call, evmWallet(buyerAccount!.privateKey), 'x402 Buyer');
@@ -103,6 +107,10 @@ export async function startX402Market(opts: { env?: Record<string, string> } = {
     listing,
     forwards,
     payingFetch,
+    /** While true the seller answers 500 (a seller failure: nothing credited, the payment stays usable). */
+    setSellerFails(fails: boolean) {
+      sellerFails = fails;
+    },
     /** Sends a captured PAYMENT-SIGNATURE again with `body`, as any HTTP client would. */
     replay(signature: string, body: unknown, apiKey: string, url = base) {
       return fetch(`${url}/api/v1/gateway/${listing.id}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, 'PAYMENT-SIGNATURE': signature }, body: JSON.stringify(body) });

@@ -108,3 +108,18 @@ test('max_json_depth: default 64, env and --max-json-depth, bounded', () => {
   expect(() => loadConfig({ env: { CROCHET_MAX_JSON_DEPTH: '1' } })).toThrow(/^CROCHET_MAX_JSON_DEPTH: /);
   expect(() => loadConfig({ env: { CROCHET_MAX_JSON_DEPTH: '100000' } })).toThrow(/^CROCHET_MAX_JSON_DEPTH: /);
 });
+
+test('x402: settling keys parse, route fields default off, and bad keys are refused without echoing them', () => {
+  const key = `0x${'11'.repeat(32)}`;
+  const feePayer = '4'.repeat(20); // not 64 bytes
+  const routes = JSON.stringify([{ network: 'eip155:8453', rpc_url: 'https://rpc.example', asset: USDC_BASE, treasury: EVM_TREASURY, x402: 'false', eip712_name: 'USD Coin', eip712_version: '2' }]);
+  const c = loadConfig({ env: { CROCHET_X402_EVM_RELAYER_KEY: key.slice(2), CROCHET_PAYMENT_ROUTES: routes } });
+  expect(c.x402_evm_relayer_key).toBe(key as `0x${string}`);
+  expect(c.x402_solana_fee_payer).toBeUndefined();
+  expect(c.x402_settle_wait_seconds).toBe(25);
+  expect(c.payment_routes[0]).toMatchObject({ x402: false, eip712_name: 'USD Coin', eip712_version: '2' });
+  expect(() => loadConfig({ env: { CROCHET_X402_EVM_RELAYER_KEY: 'zz-not-a-key' } })).toThrow(/^CROCHET_X402_EVM_RELAYER_KEY: [^"]*$/);
+  expect(() => loadConfig({ env: { CROCHET_X402_SOLANA_FEE_PAYER: feePayer } })).toThrow(/^CROCHET_X402_SOLANA_FEE_PAYER: expected a base58 64-byte secret key$/);
+  const solRoute = JSON.stringify([{ network: 'solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp', rpc_url: 'https://rpc.example', asset: USDC_MINT, treasury: SOL_TREASURY, eip712_name: 'x' }]);
+  expect(() => loadConfig({ env: { CROCHET_PAYMENT_ROUTES: solRoute } })).toThrow(/eip712_name.*EVM routes/);
+});

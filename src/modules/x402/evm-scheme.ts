@@ -6,7 +6,8 @@
 // the native verifier (receipt, Transfer log, payer linked, confirmations).
 import { ExactEvmScheme } from '@x402/evm/exact/facilitator';
 import type { FacilitatorEvmSigner } from '@x402/evm';
-import { createPublicClient, createWalletClient, defineChain, getAddress, http, nonceManager, publicActions, type Hex } from 'viem';
+import { createNonceManager, type NonceManager, createPublicClient, createWalletClient, defineChain, getAddress, http, publicActions, type Hex } from 'viem';
+import { jsonRpc } from 'viem/nonce';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Config, PaymentRouteConfig } from '../../config.ts';
 import { createEvmVerifier } from '../payments/evm-verifier.ts';
@@ -53,13 +54,19 @@ function isEip3009Payload(p: Record<string, unknown>): p is Eip3009Payload {
     && /^0x[0-9a-fA-F]{64}$/.test(a['nonce'] as string) && /^\d{1,78}$/.test(a['validBefore'] as string) && /^\d{1,78}$/.test(a['validAfter'] as string);
 }
 
+/**
+ * The relayer's nonces in this process, shared by all its routes (keyed by address and chain), made
+ * where the app is composed rather than viem's module-wide default: a chain that was reset (a test
+ * chain) or another app in the same process never gets stale nonces.
+ */
+export const createRelayerNonces = (): NonceManager => createNonceManager({ source: jsonRpc() });
+
 /** The EVM x402 scheme of one route, or null when the route cannot settle x402 (no key, or turned off). */
-export function createEvmScheme(config: Pick<Config, 'x402_evm_relayer_key'>, route: PaymentRouteConfig): X402Scheme | null {
+export function createEvmScheme(config: Pick<Config, 'x402_evm_relayer_key'>, route: PaymentRouteConfig, nonces: NonceManager = createRelayerNonces()): X402Scheme | null {
   if (!route.network.startsWith('eip155:') || !config.x402_evm_relayer_key || route.x402 === false) return null;
   const chainId = Number(route.network.slice('eip155:'.length));
   const chain = defineChain({ id: chainId, name: route.network, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [route.rpc_url] } } });
-  // The nonce manager serialises concurrent sends from the one relayer account in this process.
-  const account = privateKeyToAccount(config.x402_evm_relayer_key, { nonceManager });
+  const account = privateKeyToAccount(config.x402_evm_relayer_key, { nonceManager: nonces });
   const transport = http(route.rpc_url, { timeout: RPC_TIMEOUT_MS, retryCount: 1 });
   const wallet = createWalletClient({ account, chain, transport }).extend(publicActions);
   const reader = createPublicClient({ chain, transport, cacheTime: 0 });

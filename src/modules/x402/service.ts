@@ -5,7 +5,7 @@ import type { AppError } from '../../shared/app-error.ts';
 import * as Payments from '../payments/service.ts';
 import type { PaymentIntent } from '../payments/schema.ts';
 import { encodePaymentRequired } from './codec.ts';
-import { createEvmScheme } from './evm-scheme.ts';
+import { createEvmScheme, createRelayerNonces } from './evm-scheme.ts';
 import { createSolanaSchemeFactory } from './svm/scheme.ts';
 import { paymentRequiredFor, type X402Deps } from './offers.ts';
 import type { X402SchemeFactory, X402Schemes } from './scheme.ts';
@@ -15,10 +15,12 @@ export { X402_REFUSAL_CODES, X402Errors } from './errors.ts';
 export { paymentRequiredFor, resourceUrl, type X402Deps } from './offers.ts';
 export { authorizeX402Call, type SettleDeps, type X402Authorized, X402Refused } from './settle.ts';
 export type { GasBalance, X402Scheme, X402Schemes } from './scheme.ts';
+export { BALANCE_REFRESH_MS, refreshSettlerBalances, registerBalanceGauge, type SettlerBalances } from './settlers.ts';
 
 /** The scheme factories of every chain family, given the config (its settling keys). */
 export function schemeFactories(config: Config): X402SchemeFactory[] {
-  return [(route) => createEvmScheme(config, route), createSolanaSchemeFactory(config)];
+  const nonces = createRelayerNonces();
+  return [(route) => createEvmScheme(config, route, nonces), createSolanaSchemeFactory(config)];
 }
 
 /** One scheme per configured route that can settle x402 (a family without a key has none). */
