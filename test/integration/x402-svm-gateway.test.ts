@@ -8,7 +8,11 @@ import { SOLANA_DEVNET_CAIP2 } from '@x402/svm';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../../src/config.ts';
 import { verifyLedger } from '../../src/modules/ledger/service.ts';
+import * as X402 from '../../src/modules/x402/service.ts';
+import { LOW_FEE_PAYER_LAMPORTS } from '../../src/modules/x402/svm/scheme.ts';
+import { memoryLogger } from '../../src/shared/logger.ts';
 import { masterKeyToBase64 } from '../../src/modules/vault/envelope.ts';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.ts';
 import { startPaidMarket, type PaidMarket } from '../support/paid-market.ts';
@@ -20,6 +24,7 @@ allowSlowSetup();
 
 let m: PaidMarket;
 let other: ServeProcess | null = null;
+let otherLog = '';
 let wallet: KeyPairSigner;
 let feePayer: Awaited<ReturnType<typeof newFeePayerSecret>>;
 const PRICE = 250_000n; // the listing's 0.25 USD in 6-decimal atomic units
@@ -157,7 +162,9 @@ describe('never twice', () => {
 });
 
 test('one payload on two serve processes over the same data folder: one transfer, one forward, 4xx on the other', async () => {
-  other = await startServeProcess(m.t.dir, join(mkdtempSync(join(tmpdir(), 'crochet-x402-svm-log-')), 'serve.log'), {
+  otherLog = join(mkdtempSync(join(tmpdir(), 'crochet-x402-svm-log-')), 'serve.log');
+  other = await startServeProcess(m.t.dir, otherLog, {
+    CROCHET_LOG_LEVEL: 'info',
     CROCHET_ALLOW_PRIVATE_UPSTREAMS: '1',
     CROCHET_PAYMENT_ROUTES: JSON.stringify(m.t.config.payment_routes),
     CROCHET_FEE_BPS: '250',
@@ -181,6 +188,35 @@ test('one payload on two serve processes over the same data folder: one transfer
   expect(((await later.json()) as { error: { code: string } }).error.code).toBe('PAYMENT_ALREADY_USED');
   expect(before.buyer - (await balances()).buyer).toBe(PRICE);
   expect(m.stub.calls.length).toBe(forwards + 1);
+});
+
+test('the fee payer: its address in the start log (never its secret), a low balance warned, its SOL balance in /metrics', async () => {
+  // The second serve process above started with this fee payer.
+  expect(otherLog).not.toBe('');
+  const startLog = await Bun.file(otherLog).text();
+  expect(startLog).toContain('x402 settling key');
+  expect(startLog).toContain(feePayer.address);
+  expect(startLog).not.toContain(feePayer.secret);
+  expect(startLog).not.toMatch(/low on gas/);
+
+  const poor = await newFeePayerSecret();
+  m.sol.ledger.fund(poor.address, LOW_FEE_PAYER_LAMPORTS - 1n);
+  const config = loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify(m.t.config.payment_routes), CROCHET_X402_SOLANA_FEE_PAYER: poor.secret, CROCHET_DATA_DIR: m.t.dir } });
+  const logger = memoryLogger('info');
+  await X402.refreshSettlerBalances(X402.buildSchemes(config), new Map(), logger, true);
+  const log = logger.lines.join('\n');
+  expect(log).toContain(poor.address);
+  expect(log).toMatch(/low on gas/);
+  expect(log).not.toContain(poor.secret);
+
+  await X402.refreshSettlerBalances(m.t.runtime.x402, m.t.runtime.x402Balances, m.t.logger);
+  const metrics = await m.t.call('GET', '/metrics');
+  const line = metrics.text.split('\n').find((l) => l.startsWith('crochet_x402_settler_balance{') && l.includes('family="solana"'));
+  expect(line).toContain(`address="${feePayer.address}"`);
+  const sol = Number(line!.split(' ').at(-1));
+  expect(sol).toBeGreaterThan(0.99);
+  expect(sol).toBeLessThanOrEqual(1);
+  expect(m.t.logger.lines.join('\n')).not.toContain(feePayer.secret);
 });
 
 describe('one intent, one payment', () => {
