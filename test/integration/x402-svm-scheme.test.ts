@@ -102,6 +102,14 @@ describe('offers', () => {
     expect(await scheme.offerExtra(route, intent)).toEqual({ feePayer: feePayer.address, memo: intent.id });
   });
 
+  test("a payee without a token account for the asset gets no offer (every payment would fail)", async () => {
+    const { intent, route } = intentAndRoute();
+    const nobody = await generateKeyPairSigner();
+    await expect(scheme.offerExtra({ ...route, pay_to: nobody.address }, intent)).rejects.toThrow(/token account/);
+    await chain.mintTo(nobody.address, 0n);
+    expect(await scheme.offerExtra({ ...route, pay_to: nobody.address }, intent)).toEqual({ feePayer: feePayer.address, memo: intent.id });
+  });
+
   test('no fee payer key, or x402 off for the route → no scheme; a private cluster → no offer', async () => {
     const noKey = loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([routeConfig(chain.network)]) } });
     expect(createSolanaSchemeFactory(noKey)(noKey.payment_routes[0]!)).toBeNull();

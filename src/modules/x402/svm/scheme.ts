@@ -96,6 +96,8 @@ export class SolanaExactScheme implements X402Scheme {
   readonly settlerAddress: string;
   private readonly rpc: ReturnType<typeof createSolanaRpc>;
   private readonly facilitator: ExactSvmFacilitator;
+  /** Payees whose token account was seen to exist (state of this app's runtime, see offerExtra). */
+  private readonly payableOwners = new Set<string>();
 
   constructor(
     private readonly route: SolanaRouteSettings,
@@ -117,7 +119,17 @@ export class SolanaExactScheme implements X402Scheme {
     return X402_SOLANA_NETWORKS.includes(this.network);
   }
 
-  async offerExtra(_route: OfferedRoute, intent: PaymentIntent): Promise<Record<string, unknown>> {
+  async offerExtra(route: OfferedRoute, intent: PaymentIntent): Promise<Record<string, unknown>> {
+    // A stock client's TransferChecked needs the seller's token account to exist (it creates
+    // none): without it every payment would fail, so the offer is left out instead (the caller
+    // logs why). Only a positive answer is remembered: the account may be created later.
+    if (!this.payableOwners.has(route.pay_to)) {
+      if (!isAddress(route.pay_to) || !isAddress(this.asset)) throw new Error('payTo is not a Solana address');
+      const atas = [...(await associatedTokenAccounts(route.pay_to, address(this.asset))).values()];
+      const { value } = await this.rpc.getMultipleAccounts(atas, { encoding: 'base64', commitment: 'confirmed' }).send();
+      if (!value.some((account) => account !== null)) throw new Error("the seller's token account for this asset does not exist");
+      this.payableOwners.add(route.pay_to);
+    }
     // The memo binds the transfer to the intent, as the reference key does in the native flow.
     return { feePayer: this.settlerAddress, memo: intent.id };
   }
