@@ -76,8 +76,9 @@ async function unpaid(body: string) {
   return { res, required, json, offer: required.accepts[0]! };
 }
 
+/** Through the documented route: every reply is checked against the OpenAPI document. */
 function present(body: string, payload: PaymentPayload) {
-  return fetch(url(), { method: 'POST', headers: headers({ 'PAYMENT-SIGNATURE': encode(payload) }), body });
+  return m.t.call('POST', `/api/v1/gateway/${m.listing.id}`, { key: m.buyer.key, rawBody: body, headers: { 'content-type': 'application/json', 'x-crochet-origin-currency': 'SOL', 'PAYMENT-SIGNATURE': encode(payload) } });
 }
 
 let captured: { header: string; body: string } | null = null;
@@ -119,6 +120,20 @@ describe('a stock x402 client pays a listing on Solana', () => {
     expect(after.feePayerUsdc).toBe(before.feePayerUsdc);
     expect(m.stub.calls.length).toBe(forwards + 1);
     expect(verifyLedger(m.t.deps.db.sqlite).ok).toBe(true);
+    // Booked like a native payment: settled (buyer → held), then released (seller + 2.5 % fee), on this transaction.
+    const relay = m.t.deps.db.sqlite.query('SELECT id FROM payment_intents WHERE settled_tx_ref = ?').get(settled.transaction) as { id: string } | null;
+    expect(relay).not.toBeNull();
+    const entries = m.t.deps.db.sqlite
+      .query('SELECT account, entry_type, amount_micro_usd, network, tx_ref FROM ledger_entries WHERE relay_request_id = ? ORDER BY seq')
+      .all(relay!.id) as { account: string; entry_type: string; amount_micro_usd: number; network: string; tx_ref: string }[];
+    expect(entries.map((e) => [e.account.split(':')[0], e.entry_type, e.amount_micro_usd])).toEqual([
+      ['buyer', 'buyer_payment', -250000],
+      ['held', 'payment_held', 250000],
+      ['held', 'hold_released', -250000],
+      ['seller', 'seller_credit', 243750],
+      ['fees', 'marketplace_fee', 6250],
+    ]);
+    expect(entries.every((e) => e.network === SOLANA_DEVNET_CAIP2 && e.tx_ref === settled.transaction)).toBe(true);
     const header = sent.at(-1)?.headers.get('PAYMENT-SIGNATURE');
     expect(header).toBeTruthy();
     captured = { header: header!, body };
@@ -247,8 +262,7 @@ describe('refused, with nothing transferred', () => {
     const res = await present(body, payload);
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
-    const json = (await res.json()) as { error: { code: string } };
-    expect(json.error.code).toBe(code);
+    expect(res.json.error.code).toBe(code);
     if (res.status === 402) expect(b64json<PaymentRequired>(res.headers.get('PAYMENT-REQUIRED')).error).toBeTruthy();
     expect(await balances()).toEqual(before);
     expect(m.stub.calls.length).toBe(forwards);
