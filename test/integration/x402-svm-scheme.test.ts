@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { address, createNoopSigner, generateKeyPairSigner, type KeyPairSigner } from '@solana/kit';
+import { address, createNoopSigner, generateKeyPairSigner, getBase58Decoder, getBase58Encoder, type KeyPairSigner } from '@solana/kit';
 import { getTransferSolInstruction } from '@solana-program/system';
 import type { PaymentPayload, PaymentRequirements } from '@x402/core/types';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -129,6 +129,38 @@ describe('offers', () => {
     const c = loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([routeConfig(chain.network)]), CROCHET_X402_SOLANA_FEE_PAYER: poor.secret } });
     expect(await createSolanaSchemeFactory(c)(c.payment_routes[0]!)!.gasBalance()).toMatchObject({ low: true, balance: LOW_FEE_PAYER_LAMPORTS - 1n });
   });
+});
+
+test('a fee payer secret whose halves do not match fails when first used (at start), naming the setting, never the secret', async () => {
+  const a = await newFeePayerSecret();
+  const b = await newFeePayerSecret();
+  const bytes = new Uint8Array(getBase58Encoder().encode(a.secret));
+  bytes.set(getBase58Encoder().encode(b.address), 32); // a's seed, b's public key
+  const mixed = getBase58Decoder().decode(bytes);
+  const c = loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([routeConfig(chain.network)]), CROCHET_X402_SOLANA_FEE_PAYER: mixed } });
+  const s = createSolanaSchemeFactory(c)(c.payment_routes[0]!)!;
+  expect(s.settlerAddress).toBe(b.address);
+  const error = await s.gasBalance().then(() => null, (e: Error) => e);
+  expect(error?.message).toMatch(/^CROCHET_X402_SOLANA_FEE_PAYER: not a valid Ed25519 key pair/);
+  expect(error?.message).not.toContain(mixed);
+});
+
+test("a route settling at `confirmed` books a payment once it is confirmed", async () => {
+  const c = loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([routeConfig(chain.network, { commitment: 'confirmed' })]), CROCHET_X402_SOLANA_FEE_PAYER: feePayer.secret } });
+  const fast = createSolanaSchemeFactory(c)(c.payment_routes[0]!)!;
+  chain.setCommitmentMode('processed');
+  try {
+    const { intent, route } = intentAndRoute();
+    const requirements = await requirementsFor(intent, route);
+    const payload = await stockPayload(requirements);
+    const sent = await fast.broadcast(payload, requirements, ctxOf(intent, route));
+    if (!sent.ok) throw new Error('not sent');
+    expect(await fast.awaitFinal(sent.transaction, ctxOf(intent, route, Date.now() + 300))).toMatchObject({ status: 'pending' });
+    chain.confirm(sent.transaction);
+    expect(await fast.awaitFinal(sent.transaction, ctxOf(intent, route))).toMatchObject({ status: 'verified', amountAtomic: PRICE });
+  } finally {
+    chain.setCommitmentMode('finalized');
+  }
 });
 
 describe('settling a stock client payment', () => {
