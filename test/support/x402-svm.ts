@@ -14,7 +14,6 @@ import {
   type KeyPairSigner,
   type TransactionSigner,
 } from '@solana/kit';
-import { getSetComputeUnitLimitInstruction, getSetComputeUnitPriceInstruction } from '@solana-program/compute-budget';
 import { TOKEN_PROGRAM_ADDRESS, findAssociatedTokenPda, getTransferCheckedInstruction } from '@solana-program/token';
 import { x402Client } from '@x402/fetch';
 import type { PaymentPayload, PaymentRequirements } from '@x402/core/types';
@@ -72,8 +71,8 @@ export async function handBuiltPayment(args: HandBuilt, accepted: PaymentRequire
   const [source] = await findAssociatedTokenPda({ owner: args.sourceOwner ?? args.authority.address, mint, tokenProgram: TOKEN_PROGRAM_ADDRESS });
   const [destination] = await findAssociatedTokenPda({ owner: args.payTo, mint, tokenProgram: TOKEN_PROGRAM_ADDRESS });
   const instructions: Instruction[] = [
-    getSetComputeUnitLimitInstruction({ units: args.units ?? 20_000 }),
-    getSetComputeUnitPriceInstruction({ microLamports: args.microLamports ?? 1n }),
+    computeBudget(2, args.units ?? 20_000, 4),
+    computeBudget(3, args.microLamports ?? 1n, 8),
     getTransferCheckedInstruction({ source, mint, destination, authority: args.authority, amount: args.amount, decimals: args.chain.decimals }),
     ...(args.withoutMemo ? [] : [{ programAddress: address(MEMO_PROGRAM_ADDRESS), accounts: [], data: new TextEncoder().encode(args.memo) }]),
     ...(args.extra ?? []),
@@ -87,4 +86,14 @@ export async function handBuiltPayment(args: HandBuilt, accepted: PaymentRequire
   );
   const signed = await partiallySignTransactionMessageWithSigners(message);
   return { x402Version: 2, resource: { url: 'http://crochet.test/paid', description: '', mimeType: '' }, accepted, payload: { transaction: getBase64EncodedWireTransaction(signed) } };
+}
+
+/** ComputeBudget's SetComputeUnitLimit (2, u32) / SetComputeUnitPrice (3, u64), little-endian. */
+function computeBudget(discriminator: 2 | 3, value: number | bigint, bytes: 4 | 8): Instruction {
+  const data = new Uint8Array(1 + bytes);
+  data[0] = discriminator;
+  const view = new DataView(data.buffer);
+  if (bytes === 4) view.setUint32(1, Number(value), true);
+  else view.setBigUint64(1, BigInt(value), true);
+  return { programAddress: address('ComputeBudget111111111111111111111111111111'), accounts: [], data };
 }
