@@ -121,6 +121,52 @@ test('after a seller failure the same payload forwards again at no charge, and c
   expect(verifyLedger(m.t.deps.db.sqlite).ok).toBe(true);
 });
 
+test('a relayer without gas answers a retryable 503 and sends nothing; once funded, the same payload settles once', async () => {
+  const body = { relayerDry: true };
+  const signature = await m.signedPayment(m.buyer.account, m.buyer.key, body);
+  const before = await snapshot();
+  const setBalance = (wei: bigint) =>
+    fetch(m.chain.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_setBalance', params: [m.relayer.address, `0x${wei.toString(16)}`] }) });
+  await setBalance(0n);
+  let dry: Awaited<ReturnType<typeof present>>;
+  try {
+    dry = await present(signature, body);
+  } finally {
+    await setBalance(10n ** 21n);
+  }
+  expect(dry.status).toBe(503);
+  expect(dry.json.error.code).toBe('PAYMENT_RPC_UNAVAILABLE');
+  await expectNothingMoved(before);
+  const paid = await present(signature, body);
+  expect(paid.status).toBe(200);
+  const after = await snapshot();
+  expect(after.buyer).toBe(before.buyer - 250_000n);
+  expect(after.forwards).toBe(before.forwards + 1);
+});
+
+test('a payment recorded as sent that never reached the chain (the process died while sending) is sent again once, not lost', async () => {
+  const body = { crashedWhileSending: true };
+  const signature = await m.signedPayment(m.buyer.account, m.buyer.key, body);
+  const payload = decode<{ accepted: { network: string; asset: string; extra: { crochet: { relay_request_id: string } } }; payload: { authorization: { from: string; nonce: string } } }>(signature);
+  const intentId = payload.accepted.extra.crochet.relay_request_id;
+  const { from, nonce } = payload.payload.authorization;
+  // What a process leaves behind when it dies between recording the signed transaction and sending it.
+  const longAgo = new Date(m.t.clock.now().getTime() - 10 * 60_000).toISOString();
+  m.t.deps.db.sqlite
+    .query("INSERT INTO x402_claims (claim_key, intent_id, buyer_id, network, payer, payload_sha256, state, \"transaction\", created_at, updated_at) SELECT ?, id, buyer_id, ?, ?, 'x', 'sent', ?, ?, ? FROM payment_intents WHERE id = ?")
+    .run(`${payload.accepted.network}:${payload.accepted.asset.toLowerCase()}:${from.toLowerCase()}:${nonce.toLowerCase()}`, payload.accepted.network, from, `0x${'ab'.repeat(32)}`, longAgo, longAgo, intentId);
+  const before = await snapshot();
+  const lost = await present(signature, body);
+  expect(lost.status).toBe(503);
+  await expectNothingMoved(before);
+  const paid = await present(signature, body);
+  expect(paid.status).toBe(200);
+  expect((await present(signature, body)).status).toBe(409);
+  const after = await snapshot();
+  expect(after.buyer).toBe(before.buyer - 250_000n);
+  expect(after.forwards).toBe(before.forwards + 1);
+});
+
 /** A refusal: 402 with a fresh PAYMENT-REQUIRED naming x402's reason and Crochet's code; nothing moved. */
 async function expectRefused(res: Response | { status: number; headers: Headers; json: any }, code: string, before: Awaited<ReturnType<typeof snapshot>>) {
   const json = 'json' in res && typeof res.json !== 'function' ? res.json : await (res as Response).json();

@@ -6,7 +6,7 @@
 // the native verifier (receipt, Transfer log, payer linked, confirmations).
 import { ExactEvmScheme } from '@x402/evm/exact/facilitator';
 import type { FacilitatorEvmSigner } from '@x402/evm';
-import { createNonceManager, type NonceManager, createPublicClient, createWalletClient, defineChain, getAddress, http, publicActions, type Hex } from 'viem';
+import { type Abi, BaseError, concat, InsufficientFundsError, NonceTooHighError, NonceTooLowError, createNonceManager, createPublicClient, createWalletClient, defineChain, encodeFunctionData, getAddress, HttpRequestError, http, keccak256, type NonceManager, publicActions, TimeoutError, type Hex } from 'viem';
 import { jsonRpc } from 'viem/nonce';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Config, PaymentRouteConfig } from '../../config.ts';
@@ -47,6 +47,17 @@ function codeOf(reason: string): string {
   return 'PAYMENT_INVALID';
 }
 
+/** How a write ended: sent; refused before signing (estimation); rejected by the node; unknown (no answer). */
+type SendOutcome = 'sent' | 'refused' | 'rejected' | 'unknown';
+
+/** viem errors meaning the relayer, not the payment, is the problem. */
+function isRelayerProblem(error: unknown): boolean {
+  if (!(error instanceof BaseError)) return false;
+  return error.walk((e) => e instanceof InsufficientFundsError || e instanceof NonceTooLowError || e instanceof NonceTooHighError) !== null;
+}
+
+const shortMessage = (error: unknown) => (error instanceof BaseError ? error.shortMessage : error instanceof Error ? error.message : String(error)).slice(0, 160);
+
 function isEip3009Payload(p: Record<string, unknown>): p is Eip3009Payload {
   const a = p['authorization'] as Record<string, unknown> | undefined;
   return typeof p['signature'] === 'string' && typeof a === 'object' && a !== null
@@ -74,27 +85,51 @@ export function createEvmScheme(config: Pick<Config, 'x402_evm_relayer_key'>, ro
   const native = createEvmVerifier({ network: route.network, rpcUrl: route.rpc_url, asset, decimals: route.decimals, confirmations: route.confirmations ?? 1 });
   let domain: Promise<{ name: string; version: string }> | null = null;
 
-  /** `waitReceipt` decides how long the package may wait for a receipt (0: hand over at once). */
-  const signerFor = (onSent: (hash: Hex) => void): FacilitatorEvmSigner => ({
-    getAddresses: () => [account.address],
-    readContract: (args) => reader.readContract(args as Parameters<typeof reader.readContract>[0]),
-    verifyTypedData: (args) => reader.verifyTypedData(args as Parameters<typeof reader.verifyTypedData>[0]),
-    getCode: (args) => reader.getCode(args),
-    async writeContract(args) {
-      const hash = await wallet.writeContract({ ...(args as Parameters<typeof wallet.writeContract>[0]), account, chain });
-      onSent(hash);
+  /**
+   * The package's signer over our viem clients. A write is signed first, its hash handed to
+   * `onSigned` (recorded in the claim), and only then sent; `sent` learns whether the node took it.
+   */
+  const signerFor = (onSigned: (hash: Hex) => void, sent: (outcome: SendOutcome, error?: unknown) => void = () => undefined): FacilitatorEvmSigner => {
+    const signAndSend = async (to: Hex, data: Hex, gas?: bigint): Promise<Hex> => {
+      let serialized: Hex;
+      try {
+        const request = await wallet.prepareTransactionRequest({ account, chain, to, data, ...(gas ? { gas } : {}) });
+        serialized = await wallet.signTransaction(request);
+      } catch (error) {
+        // A nonce may have been taken for a transaction that will never exist.
+        nonces.reset({ address: account.address, chainId });
+        sent('refused', error);
+        throw error;
+      }
+      const hash = keccak256(serialized);
+      onSigned(hash);
+      try {
+        await wallet.sendRawTransaction({ serializedTransaction: serialized });
+      } catch (error) {
+        nonces.reset({ address: account.address, chainId });
+        // The node answered no: not sent. No answer at all: it may have reached the chain.
+        sent(error instanceof HttpRequestError || error instanceof TimeoutError ? 'unknown' : 'rejected', error);
+        throw error;
+      }
+      sent('sent');
       return hash;
-    },
-    async sendTransaction(args) {
-      const hash = await wallet.sendTransaction({ ...args, account, chain });
-      onSent(hash);
-      return hash;
-    },
-    // Finality is ours to judge (awaitFinal): the package hands the hash back as settlement_pending.
-    waitForTransactionReceipt: async () => {
-      throw new Error('crochet: receipt checked by the caller');
-    },
-  });
+    };
+    return {
+      getAddresses: () => [account.address],
+      readContract: (args) => reader.readContract(args as Parameters<typeof reader.readContract>[0]),
+      verifyTypedData: (args) => reader.verifyTypedData(args as Parameters<typeof reader.verifyTypedData>[0]),
+      getCode: (args) => reader.getCode(args),
+      writeContract(args) {
+        const data = encodeFunctionData({ abi: args.abi as Abi, functionName: args.functionName, args: args.args as unknown[] });
+        return signAndSend(args.address, args.dataSuffix ? concat([data, args.dataSuffix]) : data, args.gas);
+      },
+      sendTransaction: (args) => signAndSend(args.to, args.data),
+      // Finality is ours to judge (awaitFinal): the package hands the hash back as settlement_pending.
+      waitForTransactionReceipt: async () => {
+        throw new Error('crochet: receipt checked by the caller');
+      },
+    };
+  };
   // Verification reads only; a write here would be a bug.
   const verifier = new ExactEvmScheme(signerFor(() => {
     throw new Error('crochet: verify must not send');
@@ -149,16 +184,31 @@ export function createEvmScheme(config: Pick<Config, 'x402_evm_relayer_key'>, ro
       }
       return { ok: true, payer: from, claimKey: `${route.network}:${asset.toLowerCase()}:${from.toLowerCase()}:${auth.nonce.toLowerCase()}` };
     },
-    async broadcast(payload, requirements): Promise<BroadcastResult> {
-      let sent: Hex | null = null;
-      const scheme = new ExactEvmScheme(signerFor((hash) => {
-        sent = hash;
-      }));
+    async broadcast(payload, requirements, ctx): Promise<BroadcastResult> {
+      let signed: Hex | null = null;
+      let outcome: SendOutcome | null = null;
+      let failure: unknown = null;
+      const scheme = new ExactEvmScheme(signerFor(
+        (hash) => {
+          signed = hash;
+          ctx.onSigned?.(hash);
+        },
+        (o, error) => {
+          outcome = o;
+          failure = error ?? null;
+        },
+      ));
       const result = await scheme.settle(payload, requirements);
-      const transaction = (sent as Hex | null) ?? (result.transaction || null);
-      if (transaction) return { ok: true, transaction };
+      const hash = signed as Hex | null;
+      if (hash && outcome === 'sent') return { ok: true, transaction: hash };
       const reason = result.errorReason ?? 'invalid_transaction_state';
-      return { ok: false, refusal: refusal(reason, codeOf(reason), `The payment could not be submitted (${reason}).`) };
+      // The relayer's own trouble (no gas, a nonce race with another process) is not the buyer's:
+      // retryable. A node refusing a signed transfer that simulated fine is always that.
+      if (outcome === 'rejected' || (outcome === 'refused' && isRelayerProblem(failure))) {
+        return { ok: false, refusal: refusal('unexpected_settle_error', 'PAYMENT_RPC_UNAVAILABLE', `The relayer ${account.address} could not send the payment (${shortMessage(failure)}).`) };
+      }
+      const failed = refusal(reason, codeOf(reason), `The payment could not be submitted (${reason}).`);
+      return hash && outcome === 'unknown' ? { ok: false, refusal: failed, maybeSent: hash } : { ok: false, refusal: failed };
     },
     async awaitFinal(transaction, ctx): Promise<PaymentVerification> {
       const route0: OfferedRoute = ctx.route;
@@ -171,7 +221,8 @@ export function createEvmScheme(config: Pick<Config, 'x402_evm_relayer_key'>, ro
           afterBlock: BigInt(route0.after_block ?? '0'),
         });
         if (v.status === 'verified' || v.status === 'rejected') return v;
-        if (Date.now() + POLL_MS >= ctx.deadlineMs) return v.status === 'not_found' ? { status: 'pending', retryAfterSeconds: 5, txRef: transaction.toLowerCase() } : v;
+        // not_found: the node does not know the transaction (yet, or at all); the caller decides.
+        if (Date.now() + POLL_MS >= ctx.deadlineMs) return v;
         await Bun.sleep(POLL_MS);
       }
     },

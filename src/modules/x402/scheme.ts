@@ -42,10 +42,19 @@ export type SchemeVerdict =
 export type BroadcastContext = VerifyContext & {
   /** Epoch ms after which the scheme must stop waiting for anything (the call's deadline). */
   deadlineMs: number;
+  /**
+   * Optional: called with the transaction id once it is signed and before it is sent, so the claim
+   * records it even if the process dies while sending (a scheme that cannot know it early skips it).
+   */
+  onSigned?: (transaction: string) => void;
 };
 
-/** Sent: the transaction id (EVM hash, Solana signature). Refused: nothing was sent. */
-export type BroadcastResult = { ok: true; transaction: string } | { ok: false; refusal: X402Refusal };
+/**
+ * Sent: the transaction id (EVM hash, Solana signature). Refused: nothing was sent. `maybeSent`:
+ * sending failed in a way that leaves it unknown whether the transaction reached the chain (a
+ * timeout after `onSigned`): the claim keeps the transaction and later presentations check it.
+ */
+export type BroadcastResult = { ok: true; transaction: string } | { ok: false; refusal: X402Refusal; maybeSent?: string };
 
 export type FinalContext = VerifyContext & { deadlineMs: number };
 

@@ -95,14 +95,33 @@ export async function authorizeX402Call(deps: SettleDeps, args: CallArgs): Promi
     return resume(call, other);
   }
   let sent: Awaited<ReturnType<X402Scheme['broadcast']>>;
+  // Signed transactions are on record before they can reach the chain: a process that dies while
+  // sending leaves a claim whose transaction a later presentation checks, never money unaccounted.
+  let signed: string | null = null;
+  const onSigned = (transaction: string) => {
+    signed = transaction;
+    markClaim(deps, claim.claimKey, 'sent', { transaction });
+  };
   try {
-    sent = await scheme.broadcast(payload, requirements, { ...ctx, deadlineMs: call.deadlineMs });
+    sent = await scheme.broadcast(payload, requirements, { ...ctx, deadlineMs: call.deadlineMs, onSigned });
   } catch (error) {
+    // Signed before the throw: it may be on chain, so it stays on record and is checked like any.
+    if (signed !== null) return finish(call, intent, route, claim.claimKey, signed, verdict.payer);
     markClaim(deps, claim.claimKey, 'failed', { errorReason: 'broadcast_error' });
     throw paymentRpcUnavailable(error);
   }
+  if (!sent.ok && sent.maybeSent) {
+    // It may be on its way: keep it and let the buyer present the payload again.
+    markClaim(deps, claim.claimKey, 'sent', { transaction: sent.maybeSent });
+    return finish(call, intent, route, claim.claimKey, sent.maybeSent, verdict.payer);
+  }
   if (!sent.ok) {
     markClaim(deps, claim.claimKey, 'failed', { errorReason: sent.refusal.reason });
+    // The settling key's trouble, not the buyer's: retry the same payment later (it takes the failed claim again).
+    if (sent.refusal.code === 'PAYMENT_RPC_UNAVAILABLE') {
+      deps.logger.error('x402 settlement could not be sent', { network: route.network, reason: sent.refusal.message });
+      throw paymentRpcUnavailable(new Error(sent.refusal.message));
+    }
     throw refused(sent.refusal);
   }
   markClaim(deps, claim.claimKey, 'sent', { transaction: sent.transaction });
@@ -132,11 +151,11 @@ async function resume(call: Call, claim: X402Claim): Promise<X402Authorized> {
   if (!route) throw X402Errors.alreadyUsed(null);
   if (claim.state === 'claimed') throw X402Errors.inProgress();
   if (claim.state === 'settled' || intent.settlementKey !== null) return authorize(call, intent, route, null, claim.payer, claim.transaction);
-  return finish(call, intent, route, claim.claimKey, claim.transaction as string, claim.payer);
+  return finish(call, intent, route, claim.claimKey, claim.transaction as string, claim.payer, claim.updatedAt);
 }
 
 /** Waits for the transaction to be final (until the deadline), then records it and takes the lease. */
-async function finish(call: Call, intent: PaymentIntent, route: OfferedRoute, claimKey: string, transaction: string, payer: string): Promise<X402Authorized> {
+async function finish(call: Call, intent: PaymentIntent, route: OfferedRoute, claimKey: string, transaction: string, payer: string, sentAt = call.deps.clock.now().toISOString()): Promise<X402Authorized> {
   const { deps } = call;
   const verdict = await call.scheme.awaitFinal(transaction, { ...contextOf(deps, intent, route), deadlineMs: call.deadlineMs });
   if (verdict.status === 'verified') {
@@ -145,7 +164,14 @@ async function finish(call: Call, intent: PaymentIntent, route: OfferedRoute, cl
   }
   if (verdict.status === 'rejected') {
     markClaim(deps, claimKey, 'failed', { errorReason: verdict.code });
-    throw refused({ reason: 'invalid_exact_evm_transaction_failed', code: verdict.code, message: verdict.message });
+    throw refused({ reason: `invalid_exact_${call.scheme.family === 'evm' ? 'evm' : 'svm'}_transaction_failed`, code: verdict.code, message: verdict.message });
+  }
+  if (verdict.status === 'not_found' && Date.parse(sentAt) + call.scheme.maxTimeoutSeconds * 1000 < deps.clock.now().getTime()) {
+    // Recorded as sent long ago, unknown to the chain: it never left (the process died while sending,
+    // or the send was lost). Nothing moved; the next presentation verifies and sends it again (the
+    // authorization's own nonce still allows one transfer at most).
+    markClaim(deps, claimKey, 'failed', { errorReason: 'never_seen_on_chain' });
+    throw paymentRpcUnavailable(new Error(`x402 transaction ${transaction} never reached the chain`));
   }
   const response: SettleResponse = { success: false, errorReason: 'settlement_pending', transaction, network: route.network as SettleResponse['network'], payer };
   const pending = X402Errors.settlementPending(transaction);
