@@ -1,7 +1,7 @@
 // Threat: an x402 Solana payment pays for more than one call, moves money it should not (the
 // fee payer's, or a tampered amount / recipient), or is bound to another intent or body.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { address, createNoopSigner, type KeyPairSigner } from '@solana/kit';
+import { address, createNoopSigner, lamports, type KeyPairSigner } from '@solana/kit';
 import { wrapFetchWithPayment } from '@x402/fetch';
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from '@x402/core/types';
 import { SOLANA_DEVNET_CAIP2 } from '@x402/svm';
@@ -346,6 +346,40 @@ describe('settlement not final by the deadline', () => {
     expect(m.stub.calls.length).toBe(forwards + 1);
   });
 });
+
+test('a fee payer out of SOL: 503 retryable, nothing moved; once funded, the same payload pays once', async () => {
+  const body = JSON.stringify({ q: 'unfunded' });
+  const { offer, required } = await unpaid(body);
+  const payload = await stockSvmClient(wallet, m.sol).createPaymentPayload({ ...required, accepts: [offer] });
+  const lamports = m.sol.ledger.svm.getBalance(feePayer.address) ?? 0n;
+  setLamports(feePayer.address, 0n);
+  const before = await balances();
+  const forwards = m.stub.calls.length;
+  try {
+    const res = await present(body, payload);
+    expect(res.status).toBe(503);
+    expect(res.json.error.code).toBe('PAYMENT_RPC_UNAVAILABLE');
+    expect(res.json.error.recovery.retryable).toBe(true);
+    expect(await balances()).toEqual(before);
+    expect(m.stub.calls.length).toBe(forwards);
+  } finally {
+    setLamports(feePayer.address, lamports);
+  }
+  const done = await present(body, payload);
+  expect(done.status).toBe(200);
+  expect(before.buyer - (await balances()).buyer).toBe(PRICE);
+  expect(m.stub.calls.length).toBe(forwards + 1);
+});
+
+/** Sets an account's lamports directly (0 deletes it, as the runtime does). */
+function setLamports(owner: string, amount: bigint) {
+  const account = m.sol.ledger.svm.getAccount(address(owner));
+  if (!account.exists) {
+    m.sol.ledger.fund(address(owner), amount);
+    return;
+  }
+  m.sol.ledger.svm.setAccount({ ...account, address: address(owner), lamports: lamports(amount) });
+}
 
 test('the native relay-id Solana flow still works on the same instance', async () => {
   const raw = JSON.stringify({ q: 'native' });

@@ -224,6 +224,44 @@ describe('settling a stock client payment', () => {
   });
 });
 
+describe("the settling side's trouble is not the buyer's", () => {
+  function schemeWith(secret: string, rpcUrl = chain.rpcUrl): X402Scheme {
+    const c = loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([{ ...routeConfig(chain.network), rpc_url: rpcUrl }]), CROCHET_X402_SOLANA_FEE_PAYER: secret } });
+    return createSolanaSchemeFactory(c)(c.payment_routes[0]!)!;
+  }
+
+  test('a fee payer without SOL: verify answers a retryable 503 (not a refusal blaming the payment); broadcast refuses, nothing sent', async () => {
+    const empty = await newFeePayerSecret();
+    const s = schemeWith(empty.secret);
+    const { intent, route } = intentAndRoute();
+    const requirements = { ...(await requirementsFor(intent, route)), extra: await s.offerExtra(route, intent) };
+    const payload = await stockPayload(requirements);
+    const before = await balances();
+    const error = await s.verify(payload, requirements, ctxOf(intent, route)).then(() => null, (e: unknown) => e);
+    expect(error).toMatchObject({ status: 503, code: 'PAYMENT_RPC_UNAVAILABLE' });
+    const sent = await s.broadcast(payload, requirements, ctxOf(intent, route));
+    expect(sent).toMatchObject({ ok: false, refusal: { code: 'PAYMENT_RPC_UNAVAILABLE' } });
+    expect('maybeSent' in sent && sent.maybeSent).toBeFalsy();
+    expect(await balances()).toEqual(before);
+  });
+
+  test('an unreachable RPC: verify answers a retryable 503; a send that got no answer may have left (maybeSent, recorded first)', async () => {
+    const { intent, route } = intentAndRoute();
+    const requirements = await requirementsFor(intent, route);
+    const payload = await stockPayload(requirements);
+    const dead = schemeWith(feePayer.secret, 'http://127.0.0.1:9');
+    const error = await dead.verify(payload, requirements, ctxOf(intent, route)).then(() => null, (e: unknown) => e);
+    expect(error).toMatchObject({ status: 503, code: 'PAYMENT_RPC_UNAVAILABLE' });
+    const recorded: string[] = [];
+    const sent = await dead.broadcast(payload, requirements, { ...ctxOf(intent, route), onSigned: (t) => recorded.push(t) });
+    expect(recorded).toHaveLength(1);
+    expect(sent).toMatchObject({ ok: false, refusal: { code: 'PAYMENT_RPC_UNAVAILABLE' }, maybeSent: recorded[0] });
+    // The same bytes through a live node later: the same signature, settled once.
+    const live = await scheme.broadcast(payload, requirements, ctxOf(intent, route));
+    expect(live).toEqual({ ok: true, transaction: recorded[0]! });
+  });
+});
+
 describe('refused payments move nothing', () => {
   async function expectRefused(payload: PaymentPayload, requirements: PaymentRequirements, intent: PaymentIntent, route: OfferedRoute, reason: string, code: string) {
     const before = await balances();

@@ -37,6 +37,9 @@ export type SvmFeePayer = FacilitatorSvmSigner & {
   balance(network: string): Promise<bigint>;
 };
 
+/** Marks a simulation that could not run (see simulateTransaction). */
+export const RPC_UNAVAILABLE = 'rpc_unavailable: ';
+
 const POLL_FIRST_MS = 200;
 const POLL_MAX_MS = 1_000;
 /** What `confirmTransaction` (the stock interface, no deadline of its own) waits at most. */
@@ -114,15 +117,22 @@ export function createSvmFeePayer(key: FeePayerKey, routes: readonly SvmFeePayer
     },
     async simulateTransaction(transaction, network, options) {
       const { rpc } = routeFor(network);
-      const { value } = await rpc
-        .simulateTransaction(transaction as Base64EncodedWireTransaction, {
-          // The fee payer's slot is still empty: the buyer's signatures are checked by the caller.
-          sigVerify: options?.sigVerify ?? false,
-          replaceRecentBlockhash: false,
-          commitment: 'confirmed',
-          encoding: 'base64',
-        })
-        .send();
+      let value;
+      try {
+        ({ value } = await rpc
+          .simulateTransaction(transaction as Base64EncodedWireTransaction, {
+            // The fee payer's slot is still empty: the buyer's signatures are checked by the caller.
+            sigVerify: options?.sigVerify ?? false,
+            replaceRecentBlockhash: false,
+            commitment: 'confirmed',
+            encoding: 'base64',
+          })
+          .send());
+      } catch (error) {
+        // The stock verifier turns any throw into "simulation failed"; the prefix tells the
+        // scheme it was the node that could not be asked, not the buyer's transaction.
+        throw new Error(`${RPC_UNAVAILABLE}${error instanceof Error ? error.message : String(error)}`);
+      }
       if (value.err) throw new Error(`Simulation failed: ${JSON.stringify(value.err, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
     },
     async sendTransaction(transaction, network) {

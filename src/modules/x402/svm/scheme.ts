@@ -5,6 +5,11 @@ import {
   getBase64Encoder,
   getTransactionDecoder,
   isAddress,
+  isSolanaError,
+  SOLANA_ERROR__JSON_RPC__SERVER_ERROR_SEND_TRANSACTION_PREFLIGHT_FAILURE,
+  SOLANA_ERROR__TRANSACTION_ERROR__ACCOUNT_NOT_FOUND,
+  SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_FEE,
+  SOLANA_ERROR__TRANSACTION_ERROR__INVALID_ACCOUNT_FOR_FEE,
   type Address,
   type Signature,
   type Transaction,
@@ -14,7 +19,7 @@ import { ExactSvmScheme as ExactSvmFacilitator } from '@x402/svm/exact/facilitat
 import { createHash } from 'node:crypto';
 import type { Config, PaymentRouteConfig } from '../../../config.ts';
 import { associatedTokenAccounts } from '../../payments/solana-transfer.ts';
-import { PENDING_RETRY_AFTER_SECONDS, settlementKey, type PaymentVerification } from '../../payments/verification-result.ts';
+import { paymentRpcUnavailable, PENDING_RETRY_AFTER_SECONDS, settlementKey, type PaymentVerification } from '../../payments/verification-result.ts';
 import type { OfferedRoute, PaymentIntent } from '../../payments/schema.ts';
 import type {
   BroadcastContext,
@@ -29,7 +34,7 @@ import type {
   X402Scheme,
   X402SchemeFactory,
 } from '../scheme.ts';
-import { createSvmFeePayer, feePayerKeyFromSecret, type FeePayerKey, type SvmFeePayer } from './fee-payer.ts';
+import { createSvmFeePayer, feePayerKeyFromSecret, RPC_UNAVAILABLE, type FeePayerKey, type SvmFeePayer } from './fee-payer.ts';
 import { inspectPayment, type PaymentExpectation } from './inspect.ts';
 
 /**
@@ -147,6 +152,12 @@ export class SolanaExactScheme implements X402Scheme {
     const stock = await this.facilitator.verify(payload, this.stockRequirements(requirements, ctx));
     if (!stock.isValid) {
       const reason = stock.invalidReason ?? 'invalid_exact_svm_verification_failed';
+      const detail = stock.invalidMessage ?? '';
+      // Not the buyer's doing: the node could not be asked, or our fee payer cannot pay the fee.
+      // A retryable 503; the same payment goes through once the node answers / the key is funded.
+      if (reason === 'invalid_exact_svm_transaction_simulation_failed' && (detail.startsWith(RPC_UNAVAILABLE) || FEE_PAYER_SHORT.test(detail))) {
+        throw paymentRpcUnavailable(new Error(`x402 Solana simulation: ${detail.slice(0, 200)}`));
+      }
       return refusal(reason, CODE_OF_REASON[reason] ?? 'PAYMENT_REQUEST_MISMATCH', `The payment was refused (${reason}).`);
     }
     return { ok: true, payer: own.payer, claimKey: claimKeyOf(transaction) };
@@ -161,13 +172,18 @@ export class SolanaExactScheme implements X402Scheme {
     if (!own?.ok) return own ?? refusal('invalid_exact_svm_payload_recipient_mismatch', 'PAYMENT_WRONG_RECIPIENT', "The route's payTo is not a Solana address.");
     const signed = await this.feePayer.signTransaction(payload.payload['transaction'] as string, this.feePayer.address, this.network);
     const signature = signatureOf(signed, this.feePayer.address);
+    // On record before it can reach the chain (the signature is known once co-signed).
+    ctx.onSigned?.(signature);
     try {
       await this.feePayer.sendTransaction(signed, this.network);
     } catch (error) {
       // The node may refuse bytes it already has (an earlier send of the same payment landed).
-      if ((await this.statusOf(signature).catch(() => null)) === null) {
-        return refusal('invalid_exact_svm_transaction_failed', 'PAYMENT_TX_FAILED', `The network refused the payment transaction (${shortError(error)}).`);
-      }
+      if ((await this.statusOf(signature).catch(() => null)) !== null) return { ok: true, transaction: signature };
+      // No JSON-RPC answer (connection lost, timeout): it may have been forwarded after all.
+      if (!nodeAnswered(error)) return { ...refusal('invalid_exact_svm_transaction_failed', 'PAYMENT_RPC_UNAVAILABLE', `The payment could not be sent (${shortError(error)}).`), maybeSent: signature };
+      // Refused by the node's preflight: nothing was sent. Our fee payer short of SOL is ours to fix.
+      if (feePayerShort(error)) return refusal('invalid_exact_svm_transaction_failed', 'PAYMENT_RPC_UNAVAILABLE', 'The x402 fee payer cannot pay the network fee (fund it).');
+      return refusal('invalid_exact_svm_transaction_failed', 'PAYMENT_TX_FAILED', `The network refused the payment transaction (${shortError(error)}).`);
     }
     return { ok: true, transaction: signature };
   }
@@ -290,6 +306,27 @@ function signatureOf(wire: string | Transaction, feePayer: Address): string {
   const signature = tx.signatures[feePayer];
   if (!signature) throw new Error('the transaction lacks the fee payer signature');
   return getBase58Decoder().decode(signature);
+}
+
+/** Transaction errors that are about the fee payer's account (only the fee payer pays fees here). */
+const FEE_PAYER_SHORT = /"(AccountNotFound|InsufficientFundsForFee|InvalidAccountForFee)"/;
+const FEE_PAYER_ERRORS = new Set<number>([
+  SOLANA_ERROR__TRANSACTION_ERROR__ACCOUNT_NOT_FOUND,
+  SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_FEE,
+  SOLANA_ERROR__TRANSACTION_ERROR__INVALID_ACCOUNT_FOR_FEE,
+]);
+
+/** The node answered with a JSON-RPC error (it refused; the transaction was not forwarded). */
+function nodeAnswered(error: unknown): boolean {
+  if (!isSolanaError(error)) return false;
+  const code = error.context.__code;
+  return code <= -32000 && code >= -32768;
+}
+
+function feePayerShort(error: unknown): boolean {
+  if (!isSolanaError(error, SOLANA_ERROR__JSON_RPC__SERVER_ERROR_SEND_TRANSACTION_PREFLIGHT_FAILURE)) return false;
+  const cause = error.cause;
+  return isSolanaError(cause) && FEE_PAYER_ERRORS.has(cause.context.__code);
 }
 
 function shortError(error: unknown): string {
