@@ -50,10 +50,13 @@ import { inspectPayment, type PaymentExpectation } from './inspect.ts';
 export const X402_SOLANA_NETWORKS: readonly string[] = [SOLANA_MAINNET_CAIP2, SOLANA_DEVNET_CAIP2, SOLANA_TESTNET_CAIP2];
 
 /**
- * A buyer's signed transaction is usable while its blockhash lives (~150 slots, 60–90 s), and
- * `finalized` comes ~13 s after landing. SPEC: at least 30.
+ * A buyer's signed transaction can land while its blockhash lives: 150 slots, 60 s nominal and
+ * nearer 70–80 s when slots run slow, counted from when the client fetched it. The orchestration
+ * gives up on a sent transaction the chain never saw after this long, so it must outlast that
+ * life (a node simulating an expired blockhash refuses it, so a later presentation cannot resend
+ * a stale one). SPEC: at least 30.
  */
-export const SOLANA_MAX_TIMEOUT_SECONDS = 60;
+export const SOLANA_MAX_TIMEOUT_SECONDS = 90;
 /** The fee payer pays for what it co-signs: a TransferChecked and a memo need ~10k units. */
 export const MAX_COMPUTE_UNITS = 200_000;
 /** 200k units × 100k µlamports: at most 20k lamports of priority fee per payment. */
