@@ -15,3 +15,15 @@ test('counters render in the Prometheus text format, labels escaped', () => {
   expect(text).toContain('# TYPE crochet_up gauge\ncrochet_up 1');
   expect(text.endsWith('\n')).toBe(true);
 });
+
+test('a gauge may give one labelled series per sample (x402 settler balances)', () => {
+  const m = createMetrics();
+  m.gauge('crochet_x402_settler_balance', 'Balance.', () => [
+    { labels: { family: 'evm', network: 'eip155:8453', address: '0xab' }, value: 0.5 },
+    { labels: { family: 'solana', network: 'solana:x"y', address: 'So1' }, value: 2 },
+  ]);
+  m.gauge('crochet_empty', 'None yet.', () => []);
+  const text = m.render();
+  expect(text).toContain('# TYPE crochet_x402_settler_balance gauge\ncrochet_x402_settler_balance{family="evm",network="eip155:8453",address="0xab"} 0.5\ncrochet_x402_settler_balance{family="solana",network="solana:x\\"y",address="So1"} 2\n');
+  expect(text).toContain('# TYPE crochet_empty gauge\n');
+});

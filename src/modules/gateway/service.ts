@@ -174,7 +174,7 @@ async function paidCall(
       return refuse(error, null);
     }
     const base = instead?.error ?? created.error;
-    const headers = await X402.withPaymentRequired({ ...deps }, base, created.intent, instead?.reason);
+    const headers = await X402.withPaymentRequired(deps, base, created.intent, instead?.reason);
     const error = new AppError(base.status, base.code, base.message, { details: base.details, recovery: base.recovery, extra: created.error.extra, headers });
     return refuse(error, created.intent.id, created.intent.amountMicroUsd);
   };

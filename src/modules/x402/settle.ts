@@ -61,7 +61,7 @@ export async function authorizeX402Call(deps: SettleDeps, args: CallArgs): Promi
   if (!bindingMatches(key, binding, { listingId: intent.listingId, amountAtomic: route.amount_atomic, network: route.network, expiresAt: intent.expiresAt, relayRequestId: intent.id })) {
     throw mismatch('The offer this payment answers was altered.');
   }
-  const requirements = await requirementFor(deps, scheme, route, intent);
+  const requirements = await chain(() => requirementFor(deps, scheme, route, intent));
   compareAccepted(scheme, payload.accepted, requirements);
 
   let paymentId: string | null;
@@ -86,7 +86,7 @@ export async function authorizeX402Call(deps: SettleDeps, args: CallArgs): Promi
   }
 
   const ctx = contextOf(deps, intent, route);
-  const verdict = await scheme.verify(payload, requirements, ctx);
+  const verdict = await chain(() => scheme.verify(payload, requirements, ctx));
   if (!verdict.ok) throw refused(verdict.refusal);
   const claim = { claimKey: verdict.claimKey, intentId: intent.id, buyerId: args.buyerId, network: route.network, payer: verdict.payer, payloadSha256, paymentId };
   if (!takeClaim(deps, claim)) {
@@ -157,7 +157,8 @@ async function resume(call: Call, claim: X402Claim): Promise<X402Authorized> {
 /** Waits for the transaction to be final (until the deadline), then records it and takes the lease. */
 async function finish(call: Call, intent: PaymentIntent, route: OfferedRoute, claimKey: string, transaction: string, payer: string, sentAt = call.deps.clock.now().toISOString()): Promise<X402Authorized> {
   const { deps } = call;
-  const verdict = await call.scheme.awaitFinal(transaction, { ...contextOf(deps, intent, route), deadlineMs: call.deadlineMs });
+  // A chain that cannot be asked now leaves the claim as it is: the next presentation asks again.
+  const verdict = await chain(() => call.scheme.awaitFinal(transaction, { ...contextOf(deps, intent, route), deadlineMs: call.deadlineMs }));
   if (verdict.status === 'verified') {
     markClaim(deps, claimKey, 'settled');
     return authorize(call, intent, route, { ...verdict, network: route.network }, payer, transaction);
@@ -194,6 +195,16 @@ function authorize(call: Call, intent: PaymentIntent, route: OfferedRoute, trans
     payer,
   };
   return { decision, paymentResponse: encodePaymentResponse(response) };
+}
+
+/** A scheme's chain access: its failures are a retryable 503, never a 500. */
+async function chain<T>(ask: () => Promise<T>): Promise<T> {
+  try {
+    return await ask();
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw paymentRpcUnavailable(error);
+  }
 }
 
 function contextOf(deps: SettleDeps, intent: PaymentIntent, route: OfferedRoute): VerifyContext {
