@@ -306,6 +306,16 @@ describe('refused payments move nothing', () => {
     await expectRefused(payload, requirements, intent, route, 'invalid_exact_svm_payload_transaction_fee_payer_transferring_funds', 'PAYMENT_REQUEST_MISMATCH');
   });
 
+  test("the fee payer's token account as the source (another wallet as authority)", async () => {
+    const { intent, route } = intentAndRoute();
+    const requirements = await requirementsFor(intent, route);
+    const payload = await handBuiltPayment(
+      { chain, feePayer: feePayer.address, authority: buyer, sourceOwner: feePayer.address, payTo: seller.address, amount: PRICE, memo: intent.id },
+      requirements,
+    );
+    await expectRefused(payload, requirements, intent, route, 'invalid_exact_svm_payload_transaction_fee_payer_transferring_funds', 'PAYMENT_REQUEST_MISMATCH');
+  });
+
   test('an extra instruction riding along (a SOL transfer out of the fee payer)', async () => {
     const { intent, route } = intentAndRoute();
     const requirements = await requirementsFor(intent, route);

@@ -13,6 +13,8 @@ import type { X402Refusal } from '../scheme.ts';
  */
 export type PaymentExpectation = {
   feePayer: Address;
+  /** The fee payer's own associated token accounts for the mint: never a transfer's source. */
+  feePayerAccounts: ReadonlySet<Address>;
   mint: Address;
   decimals: number;
   /** The seller's associated token account under each token program. */
@@ -99,7 +101,10 @@ export function inspectPayment(messageBytes: ReadonlyUint8Array, want: PaymentEx
   if (accounts.length !== TRANSFER_CHECKED_ACCOUNTS || data.length !== TRANSFER_CHECKED_DATA_LENGTH || accounts.some((a) => a === undefined)) {
     return mismatch('invalid_exact_svm_payload_no_transfer_instruction', 'The TransferChecked must name exactly its source, mint, destination and authority.');
   }
-  const [, mint, destination, authority] = accounts as [Address, Address, Address, Address];
+  const [source, mint, destination, authority] = accounts as [Address, Address, Address, Address];
+  if (want.feePayerAccounts.has(source)) {
+    return refuse('invalid_exact_svm_payload_transaction_fee_payer_transferring_funds', 'PAYMENT_REQUEST_MISMATCH', "The transfer may not come from the fee payer's token account.");
+  }
   if (mint !== want.mint || data[9] !== want.decimals) {
     return refuse('invalid_exact_svm_payload_mint_mismatch', 'PAYMENT_WRONG_ASSET', 'The transfer is not of the offered asset.');
   }

@@ -258,6 +258,7 @@ export class SolanaExactScheme implements X402Scheme {
     if (!isAddress(route.pay_to) || !isAddress(this.asset)) return null;
     return {
       feePayer: address(this.settlerAddress),
+      feePayerAccounts: new Set((await associatedTokenAccounts(address(this.settlerAddress), address(this.asset))).values()),
       mint: address(this.asset),
       decimals: this.route.decimals,
       destinations: await associatedTokenAccounts(route.pay_to, address(this.asset)),
