@@ -110,6 +110,22 @@ describe('offers', () => {
     expect(await scheme.offerExtra({ ...route, pay_to: nobody.address }, intent)).toEqual({ feePayer: feePayer.address, memo: intent.id });
   });
 
+  test('a mint with a transfer fee (the seller would receive less than the price) gets no offer and no payment', async () => {
+    const feeMint = await chain.createTransferFeeMint({ basisPoints: 100, maximumFee: 1_000_000n });
+    const c = loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([{ ...routeConfig(chain.network), asset: feeMint }]), CROCHET_X402_SOLANA_FEE_PAYER: feePayer.secret } });
+    const s = createSolanaSchemeFactory(c)(c.payment_routes[0]!)!;
+    const { intent, route } = intentAndRoute();
+    const feeRoute = { ...route, asset: feeMint };
+    await chain.mintTo(seller.address, 0n, feeMint);
+    await expect(s.offerExtra(feeRoute, intent)).rejects.toThrow(/transfer fee/);
+    const payer = await chain.createFundedWallet(10_000_000n, feeMint);
+    const requirements: PaymentRequirements = { scheme: 'exact', network: chain.network as PaymentRequirements['network'], amount: PRICE.toString(), asset: feeMint, payTo: seller.address, maxTimeoutSeconds: 90, extra: { feePayer: feePayer.address, memo: intent.id } };
+    const client = stockSvmClient(payer, chain);
+    client.setSpendControls({ allowedAssets: [{ network: chain.network as PaymentRequirements['network'], asset: feeMint, maxAmountPerPayment: '100000000' }] });
+    const payload = await client.createPaymentPayload({ x402Version: 2, resource: { url: 'http://crochet.test/paid', description: '', mimeType: '' }, accepts: [requirements] });
+    expect(await s.verify(payload, requirements, ctxOf(intent, feeRoute))).toMatchObject({ ok: false, refusal: { code: 'PAYMENT_WRONG_ASSET' } });
+  });
+
   test('no fee payer key, or x402 off for the route → no scheme; a private cluster → no offer', async () => {
     const noKey = loadConfig({ env: { CROCHET_PAYMENT_ROUTES: JSON.stringify([routeConfig(chain.network)]) } });
     expect(createSolanaSchemeFactory(noKey)(noKey.payment_routes[0]!)).toBeNull();

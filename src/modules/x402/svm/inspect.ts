@@ -122,3 +122,31 @@ export function inspectPayment(messageBytes: ReadonlyUint8Array, want: PaymentEx
   }
   return { ok: true, payer: authority, transferIndex: TRANSFER_INDEX, destinationIndex: transfer.accountIndices?.[2] ?? -1 };
 }
+
+/** Token-2022 mint extensions under which a transfer of `amount` does not deliver exactly `amount` (or runs other code). */
+const INEXACT_EXTENSIONS: ReadonlyMap<number, string> = new Map([
+  [1, 'a transfer fee'],
+  [14, 'a transfer hook'],
+]);
+/** A Token-2022 mint: the 82-byte base padded to 165, the account-type byte (1 = mint), then TLV entries. */
+const EXTENSIONS_OFFSET = 166;
+
+/**
+ * Why an `exact` payment in this mint cannot deliver exactly the price (a transfer fee withheld
+ * from the seller, a hook running foreign code), or null. Pure: the mint account as the node has it.
+ */
+export function inexactMint(owner: string, data: Uint8Array): string | null {
+  if (owner === TOKEN_PROGRAM) return null;
+  if (owner !== TOKEN_2022_PROGRAM) return 'the asset is not an SPL token mint';
+  if (data.length <= EXTENSIONS_OFFSET) return null;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let at = EXTENSIONS_OFFSET; at + 4 <= data.length; ) {
+    const type = view.getUint16(at, true);
+    const length = view.getUint16(at + 2, true);
+    const why = INEXACT_EXTENSIONS.get(type);
+    if (why) return `the asset's mint has ${why}`;
+    if (type === 0) break; // uninitialized: the rest is padding
+    at += 4 + length;
+  }
+  return null;
+}

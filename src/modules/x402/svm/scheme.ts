@@ -35,7 +35,7 @@ import type {
   X402SchemeFactory,
 } from '../scheme.ts';
 import { createSvmFeePayer, feePayerKeyFromSecret, RPC_UNAVAILABLE, type FeePayerKey, type SvmFeePayer } from './fee-payer.ts';
-import { inspectPayment, type PaymentExpectation } from './inspect.ts';
+import { inexactMint, inspectPayment, type PaymentExpectation } from './inspect.ts';
 
 /**
  * x402 `exact` on Solana, settled by Crochet itself (SPEC §5 "x402 interoperability"). The
@@ -104,6 +104,8 @@ export class SolanaExactScheme implements X402Scheme {
   readonly settlerAddress: string;
   private readonly rpc: ReturnType<typeof createSolanaRpc>;
   private readonly facilitator: ExactSvmFacilitator;
+  /** Whether the mint can deliver an exact amount, read once (its extensions are fixed when it is made). */
+  private mintVerdict: Promise<string | null> | null = null;
   /** Payees whose token account was seen to exist (state of this app's runtime, see offerExtra). */
   private readonly payableOwners = new Set<string>();
 
@@ -128,6 +130,8 @@ export class SolanaExactScheme implements X402Scheme {
   }
 
   async offerExtra(route: OfferedRoute, intent: PaymentIntent): Promise<Record<string, unknown>> {
+    const inexact = await this.mintProblem();
+    if (inexact) throw new Error(`no x402 offer: ${inexact}`);
     // A stock client's TransferChecked needs the seller's token account to exist (it creates
     // none): without it every payment would fail, so the offer is left out instead (the caller
     // logs why). Only a positive answer is remembered: the account may be created later.
@@ -149,6 +153,10 @@ export class SolanaExactScheme implements X402Scheme {
     if (!want) return refusal('invalid_exact_svm_payload_recipient_mismatch', 'PAYMENT_WRONG_RECIPIENT', "The route's payTo is not a Solana address.");
     const own = inspectPayment(transaction.messageBytes, want);
     if (!own.ok) return own;
+    const inexact = await this.mintProblem().catch((error: unknown) => {
+      throw paymentRpcUnavailable(error);
+    });
+    if (inexact) return refusal('invalid_exact_svm_payload_mint_mismatch', 'PAYMENT_WRONG_ASSET', `This route cannot take exact payments: ${inexact}.`);
     // The stock checks, in process, on requirements built from the intent (never the client's):
     // buyer signatures, ATA, amount, memo, authority ≠ fee payer, and a simulation. An RPC failure
     // throws: not the buyer's fault, the orchestration answers a retryable error.
@@ -280,6 +288,20 @@ export class SolanaExactScheme implements X402Scheme {
       amount: ctx.route.amount_atomic,
       extra: { feePayer: this.settlerAddress, memo: ctx.intent.id },
     };
+  }
+
+  /** Why this route's mint cannot take `exact` payments, or null. An RPC failure is not remembered. */
+  private mintProblem(): Promise<string | null> {
+    this.mintVerdict ??= (async () => {
+      if (!isAddress(this.asset)) return 'the asset is not a Solana address';
+      const { value } = await this.rpc.getAccountInfo(address(this.asset), { encoding: 'base64', commitment: 'confirmed' }).send();
+      if (!value) return 'the asset mint does not exist';
+      return inexactMint(value.owner, new Uint8Array(Buffer.from(value.data[0], 'base64')));
+    })().catch((error: unknown) => {
+      this.mintVerdict = null;
+      throw error;
+    });
+    return this.mintVerdict;
   }
 
   private async statusOf(signature: string) {
