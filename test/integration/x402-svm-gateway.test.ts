@@ -381,6 +381,13 @@ function setLamports(owner: string, amount: bigint) {
   m.sol.ledger.svm.setAccount({ ...account, address: address(owner), lamports: lamports(amount) });
 }
 
+test('x402 discovery lists the listing with its Solana exact requirement', async () => {
+  const res = await m.t.call('GET', '/discovery/resources?limit=100');
+  expect(res.status).toBe(200);
+  const item = res.json.items.find((i: { metadata: { listing_id: string } }) => i.metadata.listing_id === m.listing.id);
+  expect(item.accepts).toContainEqual(expect.objectContaining({ scheme: 'exact', network: SOLANA_DEVNET_CAIP2, asset: m.sol.mint, amount: PRICE.toString(), payTo: m.treasury.solana }));
+});
+
 test('the native relay-id Solana flow still works on the same instance', async () => {
   const raw = JSON.stringify({ q: 'native' });
   const res = await m.call(m.listing.id, raw, m.buyer.key, { origin: 'SOL' });
