@@ -12,6 +12,7 @@ import {
   type SolanaRpcApi,
 } from '@solana/kit';
 import { decodeTransactionFromPayload, TransactionOnchainFailureError, type FacilitatorSvmSigner } from '@x402/svm';
+import { RPC_TIMEOUT_MS } from '../../payments/verification-result.ts';
 
 /**
  * The Solana fee payer that co-signs x402 payments: `@x402/svm`'s facilitator signer interface,
@@ -36,6 +37,9 @@ export type SvmFeePayer = FacilitatorSvmSigner & {
   /** The fee payer's lamports on `network` (for the start log and `/metrics`). */
   balance(network: string): Promise<bigint>;
 };
+
+/** Each RPC request's own deadline (a hung node must not hold a paid call). */
+const rpcDeadline = () => ({ abortSignal: AbortSignal.timeout(RPC_TIMEOUT_MS) });
 
 /** Marks a simulation that could not run (see simulateTransaction). */
 export const RPC_UNAVAILABLE = 'rpc_unavailable: ';
@@ -93,8 +97,15 @@ export function createSvmFeePayer(key: FeePayerKey, routes: readonly SvmFeePayer
     const { route, rpc } = routeFor(network);
     let delay = POLL_FIRST_MS;
     for (;;) {
-      const { value } = await rpc.getSignatureStatuses([signature as Signature], { searchTransactionHistory: true }).send();
-      const entry = value[0];
+      let entry;
+      try {
+        const timeout = Math.max(1, Math.min(RPC_TIMEOUT_MS, deadlineMs - Date.now() + POLL_MAX_MS));
+        ({ value: [entry] } = await rpc.getSignatureStatuses([signature as Signature], { searchTransactionHistory: true }).send({ abortSignal: AbortSignal.timeout(timeout) }));
+      } catch (error) {
+        // A node that misses one poll is no verdict: poll again until the deadline.
+        if (Date.now() >= deadlineMs) throw error;
+        entry = undefined;
+      }
       if (entry?.err) return { status: 'failed', error: JSON.stringify(entry.err, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) };
       const level = entry?.confirmationStatus;
       if (level === 'finalized' || (level === 'confirmed' && route.commitment === 'confirmed')) return { status: 'confirmed' };
@@ -127,7 +138,7 @@ export function createSvmFeePayer(key: FeePayerKey, routes: readonly SvmFeePayer
             commitment: 'confirmed',
             encoding: 'base64',
           })
-          .send());
+          .send(rpcDeadline()));
       } catch (error) {
         // The stock verifier turns any throw into "simulation failed"; the prefix tells the
         // scheme it was the node that could not be asked, not the buyer's transaction.
@@ -141,7 +152,7 @@ export function createSvmFeePayer(key: FeePayerKey, routes: readonly SvmFeePayer
       // costing the fee payer its fee.
       return await rpc
         .sendTransaction(transaction as Base64EncodedWireTransaction, { encoding: 'base64', preflightCommitment: 'confirmed' })
-        .send();
+        .send(rpcDeadline());
     },
     async confirmTransaction(signature, network) {
       const outcome = await waitForCommitment(signature, network, Date.now() + CONFIRM_DEFAULT_WAIT_MS);
@@ -151,7 +162,7 @@ export function createSvmFeePayer(key: FeePayerKey, routes: readonly SvmFeePayer
     waitForCommitment,
     async balance(network) {
       const { rpc } = routeFor(network);
-      const { value } = await rpc.getBalance(key.address, { commitment: 'confirmed' }).send();
+      const { value } = await rpc.getBalance(key.address, { commitment: 'confirmed' }).send(rpcDeadline());
       return value;
     },
   };

@@ -19,7 +19,7 @@ import { ExactSvmScheme as ExactSvmFacilitator } from '@x402/svm/exact/facilitat
 import { createHash } from 'node:crypto';
 import type { Config, PaymentRouteConfig } from '../../../config.ts';
 import { associatedTokenAccounts } from '../../payments/solana-transfer.ts';
-import { paymentRpcUnavailable, PENDING_RETRY_AFTER_SECONDS, settlementKey, type PaymentVerification } from '../../payments/verification-result.ts';
+import { paymentRpcUnavailable, PENDING_RETRY_AFTER_SECONDS, RPC_TIMEOUT_MS, settlementKey, type PaymentVerification } from '../../payments/verification-result.ts';
 import type { OfferedRoute, PaymentIntent } from '../../payments/schema.ts';
 import type {
   BroadcastContext,
@@ -138,7 +138,7 @@ export class SolanaExactScheme implements X402Scheme {
     if (!this.payableOwners.has(route.pay_to)) {
       if (!isAddress(route.pay_to) || !isAddress(this.asset)) throw new Error('payTo is not a Solana address');
       const atas = [...(await associatedTokenAccounts(route.pay_to, address(this.asset))).values()];
-      const { value } = await this.rpc.getMultipleAccounts(atas, { encoding: 'base64', commitment: 'confirmed' }).send();
+      const { value } = await this.rpc.getMultipleAccounts(atas, { encoding: 'base64', commitment: 'confirmed' }).send({ abortSignal: AbortSignal.timeout(RPC_TIMEOUT_MS) });
       if (!value.some((account) => account !== null)) throw new Error("the seller's token account for this asset does not exist");
       this.payableOwners.add(route.pay_to);
     }
@@ -224,7 +224,7 @@ export class SolanaExactScheme implements X402Scheme {
   private async checkConfirmed(signature: string, ctx: FinalContext): Promise<PaymentVerification> {
     const reply = await this.rpc
       .getTransaction(signature as Signature, { encoding: 'base64', maxSupportedTransactionVersion: 0, commitment: 'confirmed' })
-      .send();
+      .send({ abortSignal: AbortSignal.timeout(RPC_TIMEOUT_MS) });
     if (reply === null) return { status: 'pending', retryAfterSeconds: PENDING_RETRY_AFTER_SECONDS, txRef: signature };
     if (reply.meta?.err) return { status: 'rejected', code: 'PAYMENT_TX_FAILED', message: 'The payment transaction failed on chain.', txRef: signature };
     let landed: Transaction;
@@ -294,7 +294,7 @@ export class SolanaExactScheme implements X402Scheme {
   private mintProblem(): Promise<string | null> {
     this.mintVerdict ??= (async () => {
       if (!isAddress(this.asset)) return 'the asset is not a Solana address';
-      const { value } = await this.rpc.getAccountInfo(address(this.asset), { encoding: 'base64', commitment: 'confirmed' }).send();
+      const { value } = await this.rpc.getAccountInfo(address(this.asset), { encoding: 'base64', commitment: 'confirmed' }).send({ abortSignal: AbortSignal.timeout(RPC_TIMEOUT_MS) });
       if (!value) return 'the asset mint does not exist';
       return inexactMint(value.owner, new Uint8Array(Buffer.from(value.data[0], 'base64')));
     })().catch((error: unknown) => {
@@ -305,7 +305,7 @@ export class SolanaExactScheme implements X402Scheme {
   }
 
   private async statusOf(signature: string) {
-    const { value } = await this.rpc.getSignatureStatuses([signature as Signature], { searchTransactionHistory: true }).send();
+    const { value } = await this.rpc.getSignatureStatuses([signature as Signature], { searchTransactionHistory: true }).send({ abortSignal: AbortSignal.timeout(RPC_TIMEOUT_MS) });
     return value[0] ?? null;
   }
 }
