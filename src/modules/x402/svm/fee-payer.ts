@@ -1,10 +1,10 @@
 import {
   address,
   createKeyPairSignerFromBytes,
-  getBase58Decoder,
-  type Address,
   createSolanaRpc,
+  getBase58Decoder,
   getBase64EncodedWireTransaction,
+  type Address,
   type Base64EncodedWireTransaction,
   type KeyPairSigner,
   type Rpc,
