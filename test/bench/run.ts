@@ -5,6 +5,7 @@ import { runInProcessBench } from './gateway-in-process.ts';
 import { runLedgerSettlementBench } from './ledger-settlement.ts';
 import { runListingsSearchBench } from './listings-search.ts';
 import { runPaymentSettlementBench } from './payment-settlement.ts';
+import { runX402SettlementBench } from './x402-settlement.ts';
 
 const benches: Record<string, () => unknown> = {
   'listings-search': () => runListingsSearchBench(),
@@ -12,6 +13,7 @@ const benches: Record<string, () => unknown> = {
   'gateway-in-process': () => runInProcessBench(),
   'payment-settlement': () => runPaymentSettlementBench(5000),
   'ledger-settlement': () => runLedgerSettlementBench(5000),
+  'x402-settlement': () => runX402SettlementBench(20),
 };
 
 const wanted = Bun.argv.slice(2);

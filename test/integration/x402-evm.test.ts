@@ -178,4 +178,48 @@ test('the agent skill tells an x402-capable agent it can pay with its own client
   const skill = await m.t.call('GET', '/SKILL.md');
   expect(skill.text).toContain('PAYMENT-SIGNATURE');
   expect(skill.text).toContain('x402');
+  const protocol = await m.t.call('GET', '/.well-known/agent-protocol.json');
+  expect(protocol.json.x402).toMatchObject({ version: 2, payment_header: 'PAYMENT-SIGNATURE', discovery: `${m.t.config.public_url}/discovery/resources` });
+});
+
+test('without a relayer key, or with x402 off on the route, EVM offers no x402 (the native flow is unchanged)', async () => {
+  const { loadConfig } = await import('../../src/config.ts');
+  const X402 = await import('../../src/modules/x402/service.ts');
+  const routes = JSON.parse(m.env.CROCHET_PAYMENT_ROUTES) as Record<string, unknown>[];
+  const { CROCHET_X402_EVM_RELAYER_KEY: _key, ...noKey } = m.env;
+  expect(X402.buildSchemes(loadConfig({ env: { ...noKey, CROCHET_DATA_DIR: m.t.dir } })).size).toBe(0);
+  const off = JSON.stringify(routes.map((r) => ({ ...r, x402: false })));
+  expect(X402.buildSchemes(loadConfig({ env: { ...m.env, CROCHET_PAYMENT_ROUTES: off, CROCHET_DATA_DIR: m.t.dir } })).size).toBe(0);
+  expect(X402.buildSchemes(loadConfig({ env: { ...m.env, CROCHET_DATA_DIR: m.t.dir } })).size).toBe(1);
+
+  // The running app with its schemes taken away: a plain 402, and PAYMENT-SIGNATURE is not looked at.
+  const schemes = new Map(m.t.runtime.x402);
+  m.t.runtime.x402.clear();
+  try {
+    const res = await m.t.call('POST', `/api/v1/gateway/${m.listing.id}`, { key: m.buyer.key, rawBody: '{"nokey":1}', headers: { 'content-type': 'application/json', 'PAYMENT-SIGNATURE': 'ignored' } });
+    expect(res.status).toBe(402);
+    expect(res.json.error.code).toBe('PAYMENT_REQUIRED');
+    expect(res.headers.get('payment-required')).toBeNull();
+  } finally {
+    for (const [k, v] of schemes) m.t.runtime.x402.set(k, v);
+  }
+});
+
+test('a smart-contract wallet (EIP-1271) linked to the buyer pays with the stock client', async () => {
+  const { generatePrivateKey, privateKeyToAccount } = await import('viem/accounts');
+  const { deploySmartWallet } = await import('../support/usdc.ts');
+  const { registerAgent } = await import('../support/app.ts');
+  const owner = privateKeyToAccount(generatePrivateKey());
+  const { getAddress } = await import('viem');
+  const wallet = getAddress(await deploySmartWallet({ rpcUrl: m.chain.rpcUrl, deployer: m.chain.accounts[0]!, owner: owner.address }));
+  await m.usdc.mint(wallet, 10_000_000n);
+  // The agent's wallet is the contract; its owner key signs for it (sign-in and payments alike).
+  const agent = await registerAgent(m.t.call, { chain: 'evm', address: wallet, sign: (message) => owner.signMessage({ message }) }, 'Smart wallet buyer');
+  const signer = { address: wallet, signTypedData: (typed: Parameters<typeof owner.signTypedData>[0]) => owner.signTypedData(typed) };
+  const forwardsBefore = m.forwards();
+  const res = await m.payingFetch(signer as never, agent.key)(m.listing.id, { smart: 'wallet' });
+  expect(res.status).toBe(200);
+  expect(decodePaymentResponseHeader(res.headers.get('PAYMENT-RESPONSE') ?? '')).toMatchObject({ success: true, payer: wallet });
+  expect(await m.usdc.balanceOf(wallet)).toBe(10_000_000n - 250_000n);
+  expect(m.forwards()).toBe(forwardsBefore + 1);
 });

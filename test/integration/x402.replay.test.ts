@@ -167,6 +167,39 @@ test('a payment recorded as sent that never reached the chain (the process died 
   expect(after.forwards).toBe(before.forwards + 1);
 });
 
+test('a payment sent before its listing was suspended completes once; new x402 payments are refused before anything is signed', async () => {
+  const { signInAdmin } = await import('../support/admin.ts');
+  const { as } = await import('../support/humans.ts');
+  const admin = await signInAdmin(m.t);
+  const body = { suspended: true };
+  const signature = await m.signedPayment(m.buyer.account, m.buyer.key, body);
+  const unsent = await m.signedPayment(m.buyer.account, m.buyer.key, { suspended: 'later' });
+  const before = await snapshot();
+  await m.chain.setAutomine(false);
+  try {
+    expect((await present(signature, body)).status).toBe(504);
+  } finally {
+    await m.chain.setAutomine(true);
+  }
+  const path = `/api/v1/admin/listings/${m.listing.id}`;
+  expect((await m.t.call('PATCH', path, as(admin, { body: { status: 'suspended' } }))).status).toBe(200);
+  try {
+    // A payment signed but never sent: refused, nothing charged for a suspended listing.
+    const refusedUnsent = await present(unsent, { suspended: 'later' });
+    expect([refusedUnsent.status, refusedUnsent.json.error.code]).toEqual([409, 'LISTING_SUSPENDED']);
+    await m.chain.mine(1);
+    const done = await present(signature, body);
+    expect(done.status).toBe(200);
+    const again = await present(signature, body);
+    expect([again.status, again.json.error.code]).toEqual([409, 'LISTING_SUSPENDED']);
+  } finally {
+    expect((await m.t.call('PATCH', path, as(admin, { body: { status: 'active' } }))).status).toBe(200);
+  }
+  const after = await snapshot();
+  expect(after.buyer).toBe(before.buyer - 250_000n);
+  expect(after.forwards).toBe(before.forwards + 1);
+});
+
 /** A refusal: 402 with a fresh PAYMENT-REQUIRED naming x402's reason and Crochet's code; nothing moved. */
 async function expectRefused(res: Response | { status: number; headers: Headers; json: any }, code: string, before: Awaited<ReturnType<typeof snapshot>>) {
   const json = 'json' in res && typeof res.json !== 'function' ? res.json : await (res as Response).json();

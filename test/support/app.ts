@@ -8,6 +8,7 @@ import { openDatabase } from '../../src/db/open.ts';
 import { generateMasterKey } from '../../src/modules/vault/envelope.ts';
 import { createVault } from '../../src/modules/vault/service.ts';
 import { manualClock } from '../../src/shared/clock.ts';
+import { createPublicClient, http, type PublicClient } from 'viem';
 import type { CoreDeps } from '../../src/shared/deps.ts';
 import { memoryLogger } from '../../src/shared/logger.ts';
 import { solvePow } from '../../src/shared/pow.ts';
@@ -37,7 +38,7 @@ export type TestContext = Awaited<ReturnType<typeof createTestApp>>;
  * A fresh app on a fresh SQLite file in a temp folder, with a manual clock and an in-memory log.
  * `call` goes through `app.handle` (in-process) or, after `listen()`, over real HTTP.
  */
-export async function createTestApp(env: Record<string, string> = {}, options: { resolveHost?: Resolver; clockStart?: Date } = {}) {
+export async function createTestApp(env: Record<string, string> = {}, options: { resolveHost?: Resolver; clockStart?: Date; evmRpcUrl?: string } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'crochet-test-'));
   const config = loadConfig({ env: { ...TEST_ENV, CROCHET_DATA_DIR: dir, CROCHET_PUBLIC_URL: 'http://localhost:8787', ...env } });
   const clock = manualClock(options.clockStart ?? new Date());
@@ -45,7 +46,9 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
   const db = openDatabase(join(dir, 'crochet.db'));
   const masterKey = generateMasterKey();
   const resolveHost = options.resolveHost ?? loopbackOnlyResolver;
-  const core: CoreDeps = { config, db, clock, logger, vault: createVault(masterKey), resolveHost };
+  // As server.ts does: smart-wallet (EIP-1271/6492) sign-in signatures are checked on this chain.
+  const evmClient = options.evmRpcUrl ? (createPublicClient({ transport: http(options.evmRpcUrl) }) as PublicClient) : undefined;
+  const core: CoreDeps = { config, db, clock, logger, vault: createVault(masterKey), resolveHost, evmClient };
   const runtime = createRuntime(core);
   const app = createApp(core, runtime);
   // Tests call services directly with the app's own caches and history writer.

@@ -39,7 +39,7 @@ export type TransferOptions = {
 
 type Artifact = { abi: Abi; bytecode: Hex };
 
-type ContractName = 'TestUSDC' | 'TestUSDC3009';
+type ContractName = 'TestUSDC' | 'TestUSDC3009' | 'TestWallet1271';
 const CACHE_DIR = new URL('../.cache/', import.meta.url);
 
 const artifactPromises: Partial<Record<ContractName, Promise<Artifact>>> = {};
@@ -99,6 +99,16 @@ export async function deployTestToken(args: {
       return balance;
     },
   };
+}
+
+/** Deploy a smart-contract wallet (test/fixtures/TestWallet1271.sol) whose EIP-1271 signer is `owner`. */
+export async function deploySmartWallet(args: { rpcUrl: string; deployer: AnvilAccount; owner: Hex }): Promise<Hex> {
+  const artifact = await (artifactPromises.TestWallet1271 ??= loadArtifact('TestWallet1271'));
+  const publicClient = createPublicClient({ chain: foundry, transport: http(args.rpcUrl) });
+  const hash = await walletFor(args.rpcUrl, args.deployer).deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args: [args.owner] });
+  const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+  if (!receipt.contractAddress) throw new Error('TestWallet1271 deployment produced no contract address');
+  return receipt.contractAddress;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { x402Client, wrapFetchWithPayment, type PaymentRequired } from '@x402/fetch';
 import { ExactEvmScheme } from '@x402/evm/exact/client';
+import type { ClientEvmSigner } from '@x402/evm';
 import { privateKeyToAccount } from 'viem/accounts';
 import { createTestApp, registerAgent, type TestContext } from './app.ts';
 import { startAnvil, type AnvilAccount, type AnvilChain } from './anvil.ts';
@@ -32,7 +33,7 @@ export async function startX402Market(opts: { env?: Record<string, string> } = {
     CROCHET_RATE_LIMIT_LISTING_PER_MIN: '0',
     ...opts.env,
   };
-  const t: TestContext = await createTestApp(env);
+  const t: TestContext = await createTestApp(env, { evmRpcUrl: chain.rpcUrl });
   const base = t.listen();
   let sellerFails = false;
   const stub = startSellerStub({
@@ -53,9 +54,9 @@ export async function startX402Market(opts: { env?: Record<string, string> } = {
    * A buyer's stock x402 fetch: `@x402/fetch` with the `exact` EVM client scheme and a viem account,
    * plus the API key, exactly as the README shows. `seen` collects every PAYMENT-SIGNATURE it sends.
    */
-  function payingFetch(account: AnvilAccount, apiKey: string, hooks: { rewrite?: OfferRewrite; seen?: string[]; hold?: boolean } = {}) {
+  function payingFetch(account: AnvilAccount | ClientEvmSigner, apiKey: string, hooks: { rewrite?: OfferRewrite; seen?: string[]; hold?: boolean } = {}) {
     const client = x402Client.fromConfig({
-      schemes: [{ network: 'eip155:*', client: new ExactEvmScheme(privateKeyToAccount(account.privateKey)) }],
+      schemes: [{ network: 'eip155:*', client: new ExactEvmScheme('privateKey' in account ? privateKeyToAccount(account.privateKey) : account) }],
       // Our test USDC is not one of the client's built-in assets: allow it, with a per-payment cap.
       spendControls: { allowedAssets: [{ network: `eip155:${chain.chainId}`, asset: usdc.address, maxAmountPerPayment: '1000000' }] },
     });
@@ -84,7 +85,7 @@ export async function startX402Market(opts: { env?: Record<string, string> } = {
   }
 
   /** A PAYMENT-SIGNATURE the stock client signed for `body`, not yet presented. */
-  async function signedPayment(account: AnvilAccount, apiKey: string, body: unknown, rewrite?: OfferRewrite): Promise<string> {
+  async function signedPayment(account: AnvilAccount | ClientEvmSigner, apiKey: string, body: unknown, rewrite?: OfferRewrite): Promise<string> {
     const seen: string[] = [];
     await payingFetch(account, apiKey, { seen, hold: true, rewrite })(listing.id, body);
     if (seen.length !== 1) throw new Error('the client did not sign a payment');

@@ -104,7 +104,9 @@ export async function handleGatewayCall(
   const listingWait = deps.listingLimiter.hit(target.listing.id);
   if (listingWait !== null) reject(CommonErrors.rateLimited(listingWait));
   // A suspension refuses new calls, never money already paid: a paid intent still completes once.
-  const paidBefore = target.listing.status === 'suspended' && Payments.hasPaymentInFlight(deps, { relayRequestId: call.relayRequestId, buyerId: caller.profileId, listingId: target.listing.id });
+  const paidBefore = target.listing.status === 'suspended' && (
+    Payments.hasPaymentInFlight(deps, { relayRequestId: call.relayRequestId, buyerId: caller.profileId, listingId: target.listing.id })
+    || (!!call.paymentSignature && deps.x402.size > 0 && X402.hasX402PaymentInFlight(deps, { header: call.paymentSignature, buyerId: caller.profileId, listingId: target.listing.id })));
   if (target.listing.status === 'suspended' && !paidBefore) reject(GatewayErrors.listingSuspended());
   if (target.listing.status !== 'active' && !paidBefore) reject(GatewayErrors.listingNotActive());
   const endpoint = target.endpoint;

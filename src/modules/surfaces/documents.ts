@@ -86,7 +86,15 @@ export function agentProtocol(config: Config, doc: OpenApiDoc) {
     },
     gateway: {
       url_template: `${base}/api/v1/gateway/{listing_id}`,
-      headers: ['X-Crochet-Relay-Request-Id', 'X-Crochet-Payment-Tx', 'X-Crochet-Origin-Currency'],
+      headers: ['X-Crochet-Relay-Request-Id', 'X-Crochet-Payment-Tx', 'X-Crochet-Origin-Currency', 'PAYMENT-SIGNATURE'],
+    },
+    // A stock x402 v2 client pays the 402 on its own (routes that have a settling key).
+    x402: {
+      version: 2,
+      offers_header: 'PAYMENT-REQUIRED',
+      payment_header: 'PAYMENT-SIGNATURE',
+      response_header: 'PAYMENT-RESPONSE',
+      discovery: `${base}/discovery/resources`,
     },
     payments: {
       currency: 'USDC',

@@ -36,14 +36,15 @@ export const discoveryResponseSchema = z
   .meta({ id: 'X402DiscoveryResources', description: 'The x402 Bazaar discovery shape (DiscoveryResourcesResponse).' });
 
 const discoveryQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-  type: z.string().max(20).optional(),
-  scheme: z.string().max(40).optional(),
-  network: z.string().max(100).optional(),
-  payTo: z.string().max(100).optional(),
-  extensions: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20).describe('Resources per page (1–100).'),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0).describe('Resources to skip.'),
+  type: z.string().max(20).optional().describe('Protocol type; only "http" has resources here.'),
+  scheme: z.string().max(40).optional().describe('Payment scheme; only "exact" has resources here.'),
+  network: z.string().max(100).optional().describe('Keep only offers on this CAIP-2 network.'),
+  payTo: z.string().max(100).optional().describe('Keep only offers paying this address.'),
+  extensions: z.string().max(100).optional().describe('Accepted for compatibility with discovery clients; ignored.'),
 });
+
 
 /** x402 discovery: the paid listings an x402 client can pay here. Public. */
 export function x402Module(deps: X402Deps) {

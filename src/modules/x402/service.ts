@@ -13,7 +13,7 @@ import type { X402SchemeFactory, X402Schemes } from './scheme.ts';
 export { HEADER_PAYMENT_REQUIRED, HEADER_PAYMENT_RESPONSE, HEADER_PAYMENT_SIGNATURE } from './codec.ts';
 export { X402_REFUSAL_CODES, X402Errors } from './errors.ts';
 export { paymentRequiredFor, resourceUrl, type X402Deps } from './offers.ts';
-export { authorizeX402Call, type SettleDeps, type X402Authorized, X402Refused } from './settle.ts';
+export { authorizeX402Call, hasX402PaymentInFlight, type SettleDeps, type X402Authorized, X402Refused } from './settle.ts';
 export type { GasBalance, X402Scheme, X402Schemes } from './scheme.ts';
 export { BALANCE_REFRESH_MS, refreshSettlerBalances, registerBalanceGauge, type SettlerBalances } from './settlers.ts';
 

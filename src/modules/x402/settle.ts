@@ -128,6 +128,22 @@ export async function authorizeX402Call(deps: SettleDeps, args: CallArgs): Promi
   return finish(call, intent, route, claim.claimKey, sent.transaction, verdict.payer);
 }
 
+/**
+ * Whether a PAYMENT-SIGNATURE carries a payment of this buyer for this listing that was already
+ * sent or settled: a suspension never touches money already paid (SPEC §2 Operator), so such a
+ * call still completes once. A payment not sent yet is not let through (nothing would be charged
+ * for a suspended listing).
+ */
+export function hasX402PaymentInFlight(deps: SettleDeps, args: { header: string; buyerId: string; listingId: string }): boolean {
+  const decoded = decodePaymentSignature(args.header);
+  const binding = decoded.ok ? readBinding(decoded.payload.accepted.extra) : null;
+  const intent = binding ? Payments.getIntent(deps, binding.relay_request_id) : undefined;
+  if (!intent || intent.buyerId !== args.buyerId || intent.listingId !== args.listingId) return false;
+  if (intent.status === 'settled') return true;
+  const live = findClaim(deps, { payloadSha256: '', buyerId: args.buyerId, paymentId: null, intentId: intent.id });
+  return intent.status === 'open' && (live?.state === 'sent' || live?.state === 'settled');
+}
+
 type Call = {
   deps: SettleDeps;
   args: CallArgs;

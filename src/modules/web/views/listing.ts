@@ -57,7 +57,9 @@ if (res.status === 402) {
   res = await fetch(url, { method: 'POST', headers: paid, body });
   // 202 "pending": wait data.retry_after_seconds and send the same request again.
 }
-console.log(res.status, await res.json());`,
+console.log(res.status, await res.json());
+// An x402 client (@x402/fetch) pays the 402's PAYMENT-REQUIRED by itself instead:
+// wrapFetchWithPayment(fetch, client)(url, { method: 'POST', headers, body })`,
   };
 }
 
