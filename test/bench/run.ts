@@ -6,6 +6,7 @@ import { runLedgerSettlementBench } from './ledger-settlement.ts';
 import { runListingsSearchBench } from './listings-search.ts';
 import { runPaymentSettlementBench } from './payment-settlement.ts';
 import { runX402SettlementBench } from './x402-settlement.ts';
+import { runX402SvmSettlementBench } from './x402-svm-settlement.ts';
 
 const benches: Record<string, () => unknown> = {
   'listings-search': () => runListingsSearchBench(),
@@ -14,6 +15,7 @@ const benches: Record<string, () => unknown> = {
   'payment-settlement': () => runPaymentSettlementBench(5000),
   'ledger-settlement': () => runLedgerSettlementBench(5000),
   'x402-settlement': () => runX402SettlementBench(20),
+  'x402-svm-settlement': () => runX402SvmSettlementBench(20),
 };
 
 const wanted = Bun.argv.slice(2);
