@@ -347,6 +347,40 @@ describe('settlement not final by the deadline', () => {
   });
 });
 
+test('payment-identifier: a client that starts over (new 402, new transaction, same id) resumes the first payment, never pays twice', async () => {
+  const { appendPaymentIdentifierToExtensions, generatePaymentId } = await import('@x402/extensions/payment-identifier');
+  const id = generatePaymentId();
+  const body = JSON.stringify({ q: 'idempotent' });
+  const client = stockSvmClient(wallet, m.sol);
+  const signWithId = async () => {
+    const { offer, required } = await unpaid(body);
+    required.extensions ??= {};
+    appendPaymentIdentifierToExtensions(required.extensions, id);
+    return client.createPaymentPayload({ ...required, accepts: [offer] });
+  };
+  const before = await balances();
+  const forwards = m.stub.calls.length;
+  const first = await signWithId();
+  m.sol.setCommitmentMode('confirmed');
+  let transaction: string;
+  try {
+    const pending = await present(body, first);
+    expect(pending.status).toBe(504);
+    transaction = b64json<SettleResponse>(pending.headers.get('PAYMENT-RESPONSE')).transaction;
+  } finally {
+    m.sol.setCommitmentMode('finalized');
+  }
+  m.sol.finalize(transaction);
+  m.sol.ledger.svm.expireBlockhash();
+  const retry = await signWithId();
+  expect(retry.payload['transaction']).not.toBe(first.payload['transaction']);
+  const done = await present(body, retry);
+  expect(done.status).toBe(200);
+  expect(b64json<SettleResponse>(done.headers.get('PAYMENT-RESPONSE'))).toMatchObject({ success: true, transaction });
+  expect(before.buyer - (await balances()).buyer).toBe(PRICE);
+  expect(m.stub.calls.length).toBe(forwards + 1);
+});
+
 test('a fee payer out of SOL: 503 retryable, nothing moved; once funded, the same payload pays once', async () => {
   const body = JSON.stringify({ q: 'unfunded' });
   const { offer, required } = await unpaid(body);
