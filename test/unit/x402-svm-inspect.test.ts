@@ -150,29 +150,53 @@ describe('what the fee payer co-signs', () => {
 });
 
 describe('mints that cannot take an exact payment', () => {
-  const mintWith = (extensions: [type: number, length: number][]) => {
-    const data = new Uint8Array(166 + extensions.reduce((n, [, l]) => n + 4 + l, 0));
+  /** A Token-2022 mint account with these TLV extensions (`value` bytes as given). */
+  const mintWith = (extensions: [type: number, value: Uint8Array][]) => {
+    const data = new Uint8Array(166 + extensions.reduce((n, [, v]) => n + 4 + v.length, 0));
     data[165] = 1; // account type: mint
     const view = new DataView(data.buffer);
     let at = 166;
-    for (const [type, length] of extensions) {
+    for (const [type, value] of extensions) {
       view.setUint16(at, type, true);
-      view.setUint16(at + 2, length, true);
-      at += 4 + length;
+      view.setUint16(at + 2, value.length, true);
+      data.set(value, at + 4);
+      at += 4 + value.length;
     }
     return data;
+  };
+  /** TransferFeeConfig: authorities, withheld, then older and newer fee (epoch, maximum, basis points). */
+  const feeConfig = (older: [bigint, number], newer: [bigint, number]) => {
+    const value = new Uint8Array(108);
+    const view = new DataView(value.buffer);
+    view.setBigUint64(72 + 8, older[0], true);
+    view.setUint16(72 + 16, older[1], true);
+    view.setBigUint64(90 + 8, newer[0], true);
+    view.setUint16(90 + 16, newer[1], true);
+    return value;
+  };
+  const hook = (program: number) => {
+    const value = new Uint8Array(64);
+    value.fill(program, 32);
+    return value;
   };
   test('classic Token mints and plain Token-2022 mints are fine', () => {
     expect(inexactMint(TOKEN_PROGRAM, new Uint8Array(82))).toBeNull();
     expect(inexactMint(TOKEN_2022_PROGRAM, new Uint8Array(82))).toBeNull();
-    expect(inexactMint(TOKEN_2022_PROGRAM, mintWith([[18, 64]]))).toBeNull(); // metadata pointer
+    expect(inexactMint(TOKEN_2022_PROGRAM, mintWith([[18, new Uint8Array(64)]]))).toBeNull(); // metadata pointer
   });
-  test('a transfer fee or a transfer hook, wherever it sits, is named', () => {
-    expect(inexactMint(TOKEN_2022_PROGRAM, mintWith([[1, 108]]))).toMatch(/transfer fee/);
-    expect(inexactMint(TOKEN_2022_PROGRAM, mintWith([[18, 64], [14, 64]]))).toMatch(/transfer hook/);
+  test('a fee config at zero and a hook without a program (as some stablecoins ship) are harmless', () => {
+    expect(inexactMint(TOKEN_2022_PROGRAM, mintWith([[1, feeConfig([0n, 0], [0n, 0])], [14, hook(0)]]))).toBeNull();
+    expect(inexactMint(TOKEN_2022_PROGRAM, mintWith([[1, feeConfig([1_000n, 0], [0n, 50])]]))).toBeNull();
   });
-  test('an account of another program is not a mint', () => {
+  test('a transfer fee in effect or scheduled, or a hook program, wherever it sits, is named', () => {
+    expect(inexactMint(TOKEN_2022_PROGRAM, mintWith([[1, feeConfig([1_000n, 50], [0n, 0])]]))).toMatch(/transfer fee/);
+    expect(inexactMint(TOKEN_2022_PROGRAM, mintWith([[18, new Uint8Array(64)], [1, feeConfig([0n, 0], [1_000n, 50])]]))).toMatch(/transfer fee/);
+    expect(inexactMint(TOKEN_2022_PROGRAM, mintWith([[18, new Uint8Array(64)], [14, hook(7)]]))).toMatch(/transfer hook/);
+  });
+  test('an account of another program is not a mint; a truncated extension is malformed', () => {
     expect(inexactMint(feePayer, new Uint8Array(82))).toMatch(/not an SPL token mint/);
+    const truncated = mintWith([[1, feeConfig([1_000n, 50], [0n, 0])]]).subarray(0, 200);
+    expect(inexactMint(TOKEN_2022_PROGRAM, truncated)).toMatch(/malformed/);
   });
 });
 

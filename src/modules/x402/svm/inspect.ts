@@ -123,17 +123,17 @@ export function inspectPayment(messageBytes: ReadonlyUint8Array, want: PaymentEx
   return { ok: true, payer: authority, transferIndex: TRANSFER_INDEX, destinationIndex: transfer.accountIndices?.[2] ?? -1 };
 }
 
-/** Token-2022 mint extensions under which a transfer of `amount` does not deliver exactly `amount` (or runs other code). */
-const INEXACT_EXTENSIONS: ReadonlyMap<number, string> = new Map([
-  [1, 'a transfer fee'],
-  [14, 'a transfer hook'],
-]);
+/** Token-2022 mint extension types that can make a transfer deliver other than its amount. */
+const TRANSFER_FEE_CONFIG = 1;
+const TRANSFER_HOOK = 14;
 /** A Token-2022 mint: the 82-byte base padded to 165, the account-type byte (1 = mint), then TLV entries. */
 const EXTENSIONS_OFFSET = 166;
 
 /**
- * Why an `exact` payment in this mint cannot deliver exactly the price (a transfer fee withheld
- * from the seller, a hook running foreign code), or null. Pure: the mint account as the node has it.
+ * Why an `exact` payment in this mint cannot deliver exactly the price, or null: a transfer fee
+ * (in effect or scheduled; withheld from what the seller receives) or a transfer hook program
+ * (foreign code on every transfer). A fee config at zero or a hook without a program (as some
+ * stablecoins ship) is harmless. Pure: the mint account as the node has it.
  */
 export function inexactMint(owner: string, data: Uint8Array): string | null {
   if (owner === TOKEN_PROGRAM) return null;
@@ -143,10 +143,20 @@ export function inexactMint(owner: string, data: Uint8Array): string | null {
   for (let at = EXTENSIONS_OFFSET; at + 4 <= data.length; ) {
     const type = view.getUint16(at, true);
     const length = view.getUint16(at + 2, true);
-    const why = INEXACT_EXTENSIONS.get(type);
-    if (why) return `the asset's mint has ${why}`;
+    const value = at + 4;
     if (type === 0) break; // uninitialized: the rest is padding
-    at += 4 + length;
+    if (value + length > data.length) return 'the asset mint is malformed';
+    // TransferFeeConfig: two authorities (64), withheld (8), then older and newer fees, each
+    // epoch u64, maximum_fee u64, basis_points u16.
+    if (type === TRANSFER_FEE_CONFIG && length >= 108) {
+      const charges = (fee: number) => view.getBigUint64(fee + 8, true) > 0n && view.getUint16(fee + 16, true) > 0;
+      if (charges(value + 72) || charges(value + 90)) return "the asset's mint has a transfer fee";
+    }
+    // TransferHook: authority (32), then the hook program (32; all zeros = none).
+    if (type === TRANSFER_HOOK && length >= 64 && data.subarray(value + 32, value + 64).some((b) => b !== 0)) {
+      return "the asset's mint has a transfer hook";
+    }
+    at = value + length;
   }
   return null;
 }

@@ -63,6 +63,8 @@ export const MAX_COMPUTE_UNITS = 200_000;
 export const MAX_PRIORITY_FEE_MICROLAMPORTS = 100_000;
 /** Under this the start log warns and `/metrics` says low: 0.01 SOL, about 2,000 payments' fees. */
 export const LOW_FEE_PAYER_LAMPORTS = 10_000_000n;
+/** How long a mint's "exact transfers possible" verdict is kept (see mintVerdict). */
+const MINT_RECHECK_MS = 10 * 60_000;
 
 const refusal = (reason: string, code: string, message: string): { ok: false; refusal: X402Refusal } => ({ ok: false, refusal: { reason, code, message } });
 
@@ -104,8 +106,11 @@ export class SolanaExactScheme implements X402Scheme {
   readonly settlerAddress: string;
   private readonly rpc: ReturnType<typeof createSolanaRpc>;
   private readonly facilitator: ExactSvmFacilitator;
-  /** Whether the mint can deliver an exact amount, read once (its extensions are fixed when it is made). */
-  private mintVerdict: Promise<string | null> | null = null;
+  /**
+   * Whether the mint can deliver an exact amount, re-read every MINT_RECHECK_MS: a Token-2022 fee
+   * can be raised later (it takes effect two epochs on, days later), so the answer must not be kept forever.
+   */
+  private mintVerdict: { at: number; verdict: Promise<string | null> } | null = null;
   /** Payees whose token account was seen to exist (state of this app's runtime, see offerExtra). */
   private readonly payableOwners = new Set<string>();
 
@@ -292,7 +297,8 @@ export class SolanaExactScheme implements X402Scheme {
 
   /** Why this route's mint cannot take `exact` payments, or null. An RPC failure is not remembered. */
   private mintProblem(): Promise<string | null> {
-    this.mintVerdict ??= (async () => {
+    if (this.mintVerdict && Date.now() - this.mintVerdict.at < MINT_RECHECK_MS) return this.mintVerdict.verdict;
+    const verdict = (async () => {
       if (!isAddress(this.asset)) return 'the asset is not a Solana address';
       const { value } = await this.rpc.getAccountInfo(address(this.asset), { encoding: 'base64', commitment: 'confirmed' }).send({ abortSignal: AbortSignal.timeout(RPC_TIMEOUT_MS) });
       if (!value) return 'the asset mint does not exist';
@@ -301,7 +307,8 @@ export class SolanaExactScheme implements X402Scheme {
       this.mintVerdict = null;
       throw error;
     });
-    return this.mintVerdict;
+    this.mintVerdict = { at: Date.now(), verdict };
+    return verdict;
   }
 
   private async statusOf(signature: string) {
