@@ -10,6 +10,7 @@ import { runListingsSearchBench } from './listings-search.ts';
 import { runPaymentSettlementBench } from './payment-settlement.ts';
 import { runStartTimeBench } from './start-time.ts';
 import { runX402SettlementBench } from './x402-settlement.ts';
+import { runX402SvmSettlementBench } from './x402-svm-settlement.ts';
 
 const summary: string[] = [];
 const benches: Record<string, { inDefault: boolean; run: () => Promise<unknown> | unknown }> = {
@@ -49,6 +50,7 @@ const benches: Record<string, { inDefault: boolean; run: () => Promise<unknown> 
   'gateway-in-process': { inDefault: false, run: () => runInProcessBench() },
   'ledger-settlement': { inDefault: false, run: () => runLedgerSettlementBench(5000) },
   'x402-settlement': { inDefault: false, run: () => runX402SettlementBench(20) },
+  'x402-svm-settlement': { inDefault: false, run: () => runX402SvmSettlementBench(20) },
 };
 
 const wanted = Bun.argv.slice(2);

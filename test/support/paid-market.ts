@@ -19,10 +19,12 @@ export async function startPaidMarket(
     env?: Record<string, string>;
     /** The Solana route's token (default: the chain's USDC-like mint), e.g. a transfer-fee mint. */
     solanaAsset?: (sol: SolanaTestChain) => Promise<string>;
+    /** The Solana chain's genesis hash (default devnet's: stock x402 clients know only public clusters). */
+    solanaGenesisHash?: string;
   } = {},
 ) {
   const chain: AnvilChain = await startAnvil();
-  const sol: SolanaTestChain = await startSolanaRpc();
+  const sol: SolanaTestChain = await startSolanaRpc(opts.solanaGenesisHash ? { genesisHash: opts.solanaGenesisHash } : {});
   const [deployer, buyerAccount, strangerAccount, , , , , , , treasuryAccount] = chain.accounts as [typeof chain.accounts[0], ...typeof chain.accounts];
   const usdc: TestToken = await deployTestToken({ rpcUrl: chain.rpcUrl, deployer });
   const wrongToken: TestToken = await deployTestToken({ rpcUrl: chain.rpcUrl, deployer, name: 'Wrong Coin', symbol: 'WRNG' });

@@ -47,6 +47,8 @@ export type SubmitResult =
   | { signature: Signature; landed: LandedTransaction | null }
   | { preflightFailed: { err: RpcTransactionError; logs: string[] } };
 
+export type SimulateResult = { err: RpcTransactionError | null; logs: string[]; unitsConsumed: bigint };
+
 const ADDRESS_LOOKUP_TABLE_PROGRAM = address('AddressLookupTab1e1111111111111111111111111');
 const LOOKUP_TABLE_META_SIZE = 56;
 const LAMPORTS_PER_SIGNATURE = 5000n;
@@ -109,7 +111,7 @@ export class SolanaLedger {
       slot: this.slot(),
       blockTime: Number(this.svm.getClock().unixTimestamp),
       err: failed ? toRpcTransactionError(result) : null,
-      fee: LAMPORTS_PER_SIGNATURE * BigInt(compiled.header.numSignerAccounts),
+      fee: LAMPORTS_PER_SIGNATURE * BigInt(compiled.header.numSignerAccounts) + priorityFee(compiled),
       logs: meta.logs(),
       computeUnits: meta.computeUnitsConsumed(),
       accountKeys,
@@ -125,6 +127,31 @@ export class SolanaLedger {
     this.landed.push(record);
     this.svm.expireBlockhash();
     return { signature, landed: record };
+  }
+
+  /**
+   * Run a wire transaction without landing it, as `simulateTransaction` does. Validators skip
+   * signature checks unless asked (`sigVerify`), so a partially signed transaction (the x402 fee
+   * payer's slot still empty) simulates.
+   */
+  simulate(wire: Uint8Array, options: { sigVerify: boolean }): SimulateResult {
+    const tx = getTransactionDecoder().decode(wire);
+    const compiled = getCompiledTransactionMessageDecoder().decode(tx.messageBytes);
+    if (compiled.version !== 'legacy' && compiled.version !== 0) {
+      throw new Error(`test RPC supports legacy and v0 transactions only (got v${compiled.version})`);
+    }
+    this.svm.withSigverify(options.sigVerify);
+    try {
+      const simulated = this.svm.simulateTransaction(tx);
+      if (simulated instanceof FailedTransactionMetadata) {
+        const meta = simulated.meta();
+        return { err: toRpcTransactionError(simulated), logs: meta.logs(), unitsConsumed: meta.computeUnitsConsumed() };
+      }
+      const meta = simulated.meta();
+      return { err: null, logs: meta.logs(), unitsConsumed: meta.computeUnitsConsumed() };
+    } finally {
+      this.svm.withSigverify(true);
+    }
   }
 
   find(signature: string): LandedTransaction | undefined {
@@ -211,4 +238,32 @@ export class SolanaLedger {
     clock.unixTimestamp = BigInt(Math.floor(Date.now() / 1000));
     this.svm.setClock(clock);
   }
+}
+
+const COMPUTE_BUDGET_PROGRAM = 'ComputeBudget111111111111111111111111111111';
+const DEFAULT_UNITS_PER_INSTRUCTION = 200_000n;
+const MAX_COMPUTE_UNITS = 1_400_000n;
+
+/**
+ * The prioritization fee a validator charges on top of the signature fee: ceil(compute-unit price
+ * (micro-lamports) × compute-unit limit / 10^6), the limit being SetComputeUnitLimit's or 200k per
+ * other instruction. LiteSVM charges it too; the history must report the same `meta.fee`.
+ */
+function priorityFee(compiled: CompiledTransactionMessage): bigint {
+  if (compiled.version !== 'legacy' && compiled.version !== 0) return 0n; // submit refused it already
+  let price = 0n;
+  let limit: bigint | undefined;
+  let others = 0n;
+  for (const ix of compiled.instructions) {
+    const data = ix.data ?? new Uint8Array();
+    if (compiled.staticAccounts[ix.programAddressIndex] !== COMPUTE_BUDGET_PROGRAM) {
+      others += 1n;
+      continue;
+    }
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    if (data[0] === 2 && data.length >= 5) limit = BigInt(view.getUint32(1, true));
+    if (data[0] === 3 && data.length >= 9) price = view.getBigUint64(1, true);
+  }
+  const units = limit ?? (others * DEFAULT_UNITS_PER_INSTRUCTION < MAX_COMPUTE_UNITS ? others * DEFAULT_UNITS_PER_INSTRUCTION : MAX_COMPUTE_UNITS);
+  return (price * units + 999_999n) / 1_000_000n;
 }

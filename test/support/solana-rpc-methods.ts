@@ -49,9 +49,7 @@ export const methods: Record<string, Method> = {
 
   sendTransaction: ([encoded, config], { ledger }) => {
     const options = asConfig(config);
-    const encoding = options.encoding ?? 'base58';
-    if (typeof encoded !== 'string') throw new RpcError(INVALID_PARAMS, 'Invalid params: transaction must be a string');
-    const wire = encoding === 'base64' ? new Uint8Array(Buffer.from(encoded, 'base64')) : base58.encode.encode(encoded);
+    const wire = decodeWire(encoded, options);
     let result;
     try {
       result = ledger.submit(new Uint8Array(wire), { preflight: options.skipPreflight !== true });
@@ -69,6 +67,45 @@ export const methods: Record<string, Method> = {
       });
     }
     return result.signature;
+  },
+
+  // Like agave: signatures are not checked unless `sigVerify` (x402 facilitators simulate the
+  // buyer's transaction before the fee payer signed it); `replaceRecentBlockhash` is accepted and
+  // moot here (the ledger checks no blockhash).
+  simulateTransaction: ([encoded, config], { ledger }) => {
+    const options = asConfig(config);
+    if (options.sigVerify === true && options.replaceRecentBlockhash === true) {
+      throw new RpcError(INVALID_PARAMS, 'Invalid params: sigVerify may not be used with replaceRecentBlockhash');
+    }
+    readCommitment(options, { allowProcessed: true });
+    const wire = decodeWire(encoded, options);
+    let result;
+    try {
+      result = ledger.simulate(wire, { sigVerify: options.sigVerify === true });
+    } catch (error) {
+      throw new RpcError(INVALID_PARAMS, `failed to deserialize transaction: ${(error as Error).message}`);
+    }
+    return withContext(ledger, {
+      err: result.err,
+      logs: result.logs,
+      accounts: null,
+      unitsConsumed: result.unitsConsumed,
+      returnData: null,
+      ...(options.innerInstructions === true ? { innerInstructions: [] } : {}),
+      ...(options.replaceRecentBlockhash === true
+        ? { replacementBlockhash: { blockhash: ledger.svm.latestBlockhash(), lastValidBlockHeight: ledger.slot() + 150n } }
+        : {}),
+    });
+  },
+
+  getTokenAccountBalance: ([key], { ledger }) => {
+    const account = ledger.svm.getAccount(asAddress(key));
+    if (!account.exists || account.data.length < 72) throw new RpcError(INVALID_PARAMS, 'Invalid param: could not find account');
+    const amount = new DataView(account.data.buffer, account.data.byteOffset).getBigUint64(64, true);
+    const mint = ledger.svm.getAccount(base58.decode.decode(account.data.subarray(0, 32)) as Address);
+    const decimals = mint.exists ? (mint.data[44] ?? 0) : 0;
+    const uiAmountString = (Number(amount) / 10 ** decimals).toString();
+    return withContext(ledger, { amount: amount.toString(), decimals, uiAmount: Number(uiAmountString), uiAmountString });
   },
 
   // Like agave: newest first; `before` (exclusive) pages back and an unknown `before` ends the
@@ -197,6 +234,14 @@ function encodeTransaction(t: LandedTransaction, encoding: unknown) {
       : {}),
   };
   return { signatures, message };
+}
+
+/** A wire transaction in `encoding` (base58 unless the config says base64, as agave defaults). */
+function decodeWire(encoded: unknown, options: Config): Uint8Array {
+  if (typeof encoded !== 'string') throw new RpcError(INVALID_PARAMS, 'Invalid params: transaction must be a string');
+  const encoding = options.encoding ?? 'base58';
+  if (encoding !== 'base58' && encoding !== 'base64') throw new RpcError(INVALID_PARAMS, `Invalid params: unsupported encoding ${String(encoding)}`);
+  return encoding === 'base64' ? new Uint8Array(Buffer.from(encoded, 'base64')) : new Uint8Array(base58.encode.encode(encoded));
 }
 
 function encodeAccount(ledger: SolanaLedger, key: Address, config: Config) {

@@ -70,11 +70,21 @@ export type SolanaTestChain = {
 const USDC_DECIMALS = 6;
 const ONE_SOL = 1_000_000_000n;
 
+/**
+ * Devnet's genesis hash. The test chain answers `getGenesisHash` with it, so its CAIP-2 id is
+ * devnet's (`solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1`): stock x402 Solana clients accept only the
+ * mainnet, devnet and testnet ids. Nothing at test time talks to the real devnet (no network).
+ */
+export const DEVNET_GENESIS_HASH = 'EtWTRABZaYq6iMfeYKouRu166VU2xqa1wcaWoxPkrZBG';
+
+/** A genesis hash of no public cluster, for a route that must not offer x402. */
+export const PRIVATE_CLUSTER_GENESIS_HASH = getBase58Decoder().decode(createHash('sha256').update('crochet test genesis').digest());
+
 /** Start a fresh chain with the USDC-like mint created, on a free loopback port. */
-export async function startSolanaRpc(): Promise<SolanaTestChain> {
+export async function startSolanaRpc(options: { genesisHash?: string } = {}): Promise<SolanaTestChain> {
   const ledger = new SolanaLedger();
   // Fixed, so the network id is the same in every run (routes can be written down in tests).
-  const genesisHash = getBase58Decoder().decode(createHash('sha256').update('crochet test genesis').digest());
+  const genesisHash = options.genesisHash ?? DEVNET_GENESIS_HASH;
   const ctx = { ledger, genesisHash };
 
   const server = Bun.serve({

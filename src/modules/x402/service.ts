@@ -6,6 +6,7 @@ import * as Payments from '../payments/service.ts';
 import type { PaymentIntent } from '../payments/schema.ts';
 import { encodePaymentRequired } from './codec.ts';
 import { createEvmScheme, createRelayerNonces } from './evm-scheme.ts';
+import { createSolanaSchemeFactory } from './svm/scheme.ts';
 import { paymentRequiredFor, type X402Deps } from './offers.ts';
 import type { X402SchemeFactory, X402Schemes } from './scheme.ts';
 
@@ -19,7 +20,7 @@ export { BALANCE_REFRESH_MS, refreshSettlerBalances, registerBalanceGauge, type 
 /** The scheme factories of every chain family, given the config (its settling keys). */
 export function schemeFactories(config: Config): X402SchemeFactory[] {
   const nonces = createRelayerNonces();
-  return [(route) => createEvmScheme(config, route, nonces)];
+  return [(route) => createEvmScheme(config, route, nonces), createSolanaSchemeFactory(config)];
 }
 
 /** One scheme per configured route that can settle x402 (a family without a key has none). */
