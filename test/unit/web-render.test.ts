@@ -71,6 +71,8 @@ describe('format', () => {
     expect(priceLabel({ pricing_model: 'free', pricing_amount: '0' })).toBe('Free');
     expect(networkLabel('eip155:84532')).toBe('Base Sepolia (eip155:84532)');
     expect(networkLabel('solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1')).toBe('Solana Devnet (solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1)');
+    // CAIP-2 takes the first 32 characters of the genesis hash (testnet: 4uhcVJyU9pJkvQyS88uRDiswHXSCkY3zQawwpjk2NsNY).
+    expect(networkLabel('solana:4uhcVJyU9pJkvQyS88uRDiswHXSCkY3z')).toBe('Solana Testnet (solana:4uhcVJyU9pJkvQyS88uRDiswHXSCkY3z)');
     expect(networkLabel('eip155:990099')).toBe('eip155:990099');
     expect(networkLabel('constructor')).toBe('constructor');
     expect(percent(0.9523)).toBe('95.2%');

@@ -17,7 +17,7 @@ const NETWORK_NAMES: Readonly<Record<string, string>> = {
   'eip155:31337': 'Local test chain',
   'solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp': 'Solana',
   'solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1': 'Solana Devnet',
-  'solana:4uhcVJyU9pJkvQyS88uRDiswHXSDEaXq': 'Solana Testnet',
+  'solana:4uhcVJyU9pJkvQyS88uRDiswHXSCkY3z': 'Solana Testnet',
 };
 
 /** `Base Sepolia (eip155:84532)` where the network is known, else the CAIP-2 id. */
